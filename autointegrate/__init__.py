@@ -1,0 +1,54 @@
+"""AutoIntegrate repair-order API: client, payload rules and webhook signing.
+
+Pure Python (``requests`` only): the Odoo addon and the fleet simulator both
+build on it, and it never imports Odoo.
+"""
+
+from .client import Client, Token
+from .errors import (
+    AuthError,
+    AutoIntegrateError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    DuplicateROError,
+    ForbiddenError,
+    IdempotencyKeyReusedError,
+    InvalidStateError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RevisionConflictError,
+    ServerError,
+    SignatureError,
+    TransientError,
+    TransportError,
+    UnknownFleetError,
+    ValidationError,
+)
+
+__all__ = [
+    "AuthError",
+    "AutoIntegrateError",
+    "BadRequestError",
+    "Client",
+    "ConfigurationError",
+    "ConflictError",
+    "DuplicateROError",
+    "ForbiddenError",
+    "IdempotencyKeyReusedError",
+    "InvalidStateError",
+    "NotFoundError",
+    "ProtocolError",
+    "RateLimitedError",
+    "RevisionConflictError",
+    "ServerError",
+    "SignatureError",
+    "Token",
+    "TransientError",
+    "TransportError",
+    "UnknownFleetError",
+    "ValidationError",
+]
+
+__version__ = "18.0.1.0.0"

@@ -1,0 +1,508 @@
+"""HTTP client of the AutoIntegrate repair-order API.
+
+Every call goes through :meth:`Client._request`: one ``requests.Session``,
+timeouts on every call, a bearer token cached until shortly before expiry
+(refetched once on a 401), an ``Idempotency-Key`` derived from what is sent on
+every POST/PUT, and bounded retries with exponential backoff and jitter on
+transient failures. Because the key depends only on the body, a retry after a
+timeout replays the fleet's stored answer instead of creating a second RO.
+"""
+
+import ipaddress
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from . import payload
+from .errors import (
+    ERROR_CLASSES,
+    STATUS_CLASSES,
+    AuthError,
+    AutoIntegrateError,
+    ConfigurationError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token and the wall-clock time (unix seconds) it expires."""
+
+    access_token: str
+    expires_at: float
+    expires_in: int
+
+    def usable(self, now=None):
+        """Whether the token is still good for a call, with a safety margin."""
+        now = time.time() if now is None else now
+        margin = min(60.0, self.expires_in * 0.1)
+        return now < self.expires_at - margin
+
+
+class TokenCache:
+    """Process-wide token cache, shared by every client of the same account.
+
+    Odoo builds a client per request; sharing tokens avoids one token fetch
+    per call.
+    """
+
+    def __init__(self):
+        self._tokens = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            return self._tokens.get(key)
+
+    def set(self, key, token):
+        with self._lock:
+            self._tokens[key] = token
+
+    def clear(self):
+        """Forget every token."""
+        with self._lock:
+            self._tokens.clear()
+
+    def discard(self, key, token=None):
+        """Forget ``key``'s token (only if it is still ``token``, when given)."""
+        with self._lock:
+            if token is None or self._tokens.get(key) == token:
+                self._tokens.pop(key, None)
+
+
+DEFAULT_TOKEN_CACHE = TokenCache()
+
+
+def is_loopback_host(host):
+    """Whether ``host`` names this machine (plain HTTP is allowed there only)."""
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Client:
+    """Client of one AutoIntegrate account (base URL + client credentials).
+
+    :param base_url: e.g. ``https://api.autointegrate.example``
+    :param client_id: OAuth client id
+    :param client_secret: OAuth client secret (never logged)
+    :param connect_timeout: seconds to connect
+    :param read_timeout: seconds to wait for an answer
+    :param max_attempts: tries per call, the first included, on transient errors
+    :param backoff_base: first backoff in seconds, doubled every retry
+    :param backoff_max: largest single backoff in seconds
+    :param max_retry_after: largest ``Retry-After`` honoured; a longer one
+        ends the call with :class:`RateLimitedError`
+    :param session: a ``requests.Session`` to use (a new one by default)
+    :param token_cache: where tokens are kept (process-wide by default)
+    :param sleep: the function used to wait (tests pass a recorder)
+    """
+
+    def __init__(
+        self,
+        base_url,
+        client_id,
+        client_secret,
+        *,
+        connect_timeout=DEFAULT_CONNECT_TIMEOUT,
+        read_timeout=DEFAULT_READ_TIMEOUT,
+        max_attempts=4,
+        backoff_base=0.5,
+        backoff_max=8.0,
+        max_retry_after=30.0,
+        session=None,
+        token_cache=None,
+        sleep=time.sleep,
+    ):
+        self.base_url = self._check_base_url(base_url)
+        if not client_id or not client_secret:
+            raise ConfigurationError("AutoIntegrate client id and client secret are required")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.timeout = (float(connect_timeout), float(read_timeout))
+        self.max_attempts = max(1, int(max_attempts))
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self.max_retry_after = float(max_retry_after)
+        self.session = session or requests.Session()
+        self.token_cache = token_cache or DEFAULT_TOKEN_CACHE
+        self._sleep = sleep
+        self._cache_key = (self.base_url, client_id, payload.body_digest(client_secret))
+
+    def __repr__(self):
+        # never the secret
+        return f"<autointegrate.Client {self.base_url} client_id={self.client_id!r}>"
+
+    @staticmethod
+    def _check_base_url(base_url):
+        if not base_url or not isinstance(base_url, str):
+            raise ConfigurationError("AutoIntegrate API URL is not set")
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"AutoIntegrate API URL is not a valid URL: {base_url}")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ConfigurationError(
+                "AutoIntegrate API URL must use https:// (plain http:// is only allowed on this machine)"
+            )
+        return base_url.strip().rstrip("/")
+
+    # ------------------------------------------------------------------ auth
+    def fetch_token(self):
+        """Get a new token from ``/oauth/token`` and cache it.
+
+        :return: the new :class:`Token`
+        :raise AuthError: wrong client credentials
+        :raise TransportError: the fleet could not be reached
+        """
+        data = self._request(
+            "POST",
+            "/oauth/token",
+            form={
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self._client_secret,
+            },
+            auth=False,
+        )
+        access_token = data.get("access_token")
+        expires_in = data.get("expires_in")
+        if not isinstance(access_token, str) or not access_token:
+            raise ProtocolError("the token answer has no access_token", retryable=False)
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
+            raise ProtocolError("the token answer has no valid expires_in", retryable=False)
+        token = Token(access_token, time.time() + expires_in, expires_in)
+        self.token_cache.set(self._cache_key, token)
+        return token
+
+    def _token(self):
+        token = self.token_cache.get(self._cache_key)
+        if token is None or not token.usable():
+            token = self.fetch_token()
+        return token
+
+    def test_connection(self):
+        """Fetch a fresh token: proves URL, TLS and credentials.
+
+        :return: the :class:`Token`
+        :raise AutoIntegrateError: a subclass saying what failed
+        """
+        return self.fetch_token()
+
+    # ----------------------------------------------------------- repair orders
+    def submit(self, body, *, idempotency_key=None):
+        """Submit a new RO (4.1).
+
+        :param body: the submit body; checked against the contract first
+        :return: the RO state
+        :raise ValidationError: the body breaks the contract (nothing sent) or
+            the fleet refused it (422)
+        :raise DuplicateROError: the shop already has that ``shop_ro_ref``;
+            ``error.state`` is the existing RO
+        """
+        self._validate(payload.validate_ro_body(body), "repair order")
+        key = idempotency_key or f"{body['shop_ro_ref']}:submit:{payload.body_digest(body)}"
+        return self._ro_state(self._request("POST", "/v1/repair-orders", json_body=body, idempotency_key=key))
+
+    def resubmit(self, ro_id, body, *, idempotency_key=None):
+        """Resubmit an RO (4.2); ``body`` carries ``base_revision``.
+
+        :return: the RO state
+        :raise RevisionConflictError: ``base_revision`` is stale; ``error.state``
+            is the current RO
+        :raise InvalidStateError: the RO is completed or cancelled
+        """
+        self._validate(payload.validate_ro_body(body, resubmit=True), "repair order")
+        key = idempotency_key or (
+            f"{ro_id}:rev{body['base_revision']}:resubmit:{payload.body_digest(body)}"
+        )
+        return self._ro_state(
+            self._request("PUT", self._ro_path(ro_id), json_body=body, idempotency_key=key)
+        )
+
+    def get_ro(self, ro_id):
+        """:return: the current RO state (4.3)"""
+        return self._ro_state(self._request("GET", self._ro_path(ro_id)))
+
+    def changes(self, updated_since=None, limit=None, cursor=None):
+        """One page of the changes feed (4.5).
+
+        :return: ``{"items": [RO state...], "next_cursor": str | None}``
+        """
+        params = {}
+        if updated_since:
+            params["updated_since"] = updated_since
+        if limit:
+            params["limit"] = int(limit)
+        if cursor:
+            params["cursor"] = cursor
+        data = self._request("GET", "/v1/repair-orders", params=params)
+        items = data.get("items")
+        next_cursor = data.get("next_cursor")
+        if not isinstance(items, list) or not (next_cursor is None or isinstance(next_cursor, str)):
+            raise ProtocolError("the changes feed answer has no items list", retryable=False)
+        return {"items": [self._ro_state(item) for item in items], "next_cursor": next_cursor}
+
+    def iter_changes(self, updated_since=None, limit=None):
+        """Walk every page of the changes feed.
+
+        :return: a generator of pages (see :meth:`changes`)
+        """
+        cursor = None
+        while True:
+            page = self.changes(updated_since=updated_since, limit=limit, cursor=cursor)
+            yield page
+            cursor = page["next_cursor"]
+            if not cursor:
+                return
+
+    def cancel(self, ro_id, reason=None, *, idempotency_key=None):
+        """Cancel an RO (6.2). :return: the RO state"""
+        body = {"reason": reason} if reason else {}
+        key = idempotency_key or f"{ro_id}:cancel:{payload.body_digest(body)}"
+        return self._ro_state(
+            self._request("POST", self._ro_path(ro_id, "cancel"), json_body=body, idempotency_key=key)
+        )
+
+    def invoice(self, ro_id, body, *, idempotency_key=None):
+        """Send the invoice of an RO (6.1).
+
+        :return: the RO state with ``status: completed``, ``invoice_status``
+            and ``invoice_number``
+        :raise ValidationError: an invoiced line is not approved or above its
+            approved quantity or amount
+        """
+        self._validate(payload.validate_invoice_body(body), "invoice")
+        key = idempotency_key or f"{ro_id}:invoice:{payload.body_digest(body)}"
+        return self._ro_state(
+            self._request("POST", self._ro_path(ro_id, "invoice"), json_body=body, idempotency_key=key)
+        )
+
+    # ------------------------------------------------------------------ notes
+    def add_note(self, ro_id, text, *, line_ref=None, author=None, idempotency_key=None):
+        """Add a shop note to an RO or one of its lines (5.2).
+
+        :param idempotency_key: pass one derived from the local note record so
+            that two equal notes written on purpose are both sent
+        :return: the note object
+        """
+        body = {"text": text, "line_ref": line_ref}
+        if author:
+            body["author"] = author
+        self._validate(payload.validate_note_body(body), "note")
+        key = idempotency_key or f"{ro_id}:note:{payload.body_digest(body)}"
+        note = self._request("POST", self._ro_path(ro_id, "notes"), json_body=body, idempotency_key=key)
+        return self._note(note)
+
+    def list_notes(self, ro_id, line_ref=None):
+        """:return: the RO's notes, oldest first (only ``line_ref``'s if given)"""
+        params = {"line_ref": line_ref} if line_ref else None
+        data = self._request("GET", self._ro_path(ro_id, "notes"), params=params)
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise ProtocolError("the notes answer has no items list", retryable=False)
+        return [self._note(note) for note in items]
+
+    # --------------------------------------------------------------- plumbing
+    @staticmethod
+    def _ro_path(ro_id, action=None):
+        if not isinstance(ro_id, str) or not ro_id:
+            raise ConfigurationError("an RO id is required")
+        path = "/v1/repair-orders/" + quote(ro_id, safe="")
+        return f"{path}/{action}" if action else path
+
+    @staticmethod
+    def _validate(details, what):
+        if details:
+            fields = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
+            raise ValidationError(f"The {what} is not valid: {fields}", details=details)
+
+    def _backoff(self, attempt):
+        delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return delay * (0.5 + random.random() / 2)  # jitter spreads retries of many workers
+
+    def _request(self, method, path, *, json_body=None, form=None, params=None, idempotency_key=None, auth=True):
+        """Send one call with retries; :return: the decoded JSON answer."""
+        if method in ("POST", "PUT") and auth and not idempotency_key:
+            raise ConfigurationError(f"{method} {path} needs an idempotency key")
+        url = self.base_url + path
+        data = None
+        headers = {"Accept": "application/json"}
+        if json_body is not None:
+            data = payload.canonical_json(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
+            data = form
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            token = None
+            if auth:
+                token = self._token()
+                headers["Authorization"] = f"Bearer {token.access_token}"
+            try:
+                return self._send(method, url, path, data, headers, params)
+            except AuthError:
+                if not auth or refreshed:
+                    raise
+                # the fleet forgot or revoked our token: one new token, one retry
+                refreshed = True
+                attempt -= 1
+                self.token_cache.discard(self._cache_key, token)
+                continue
+            except AutoIntegrateError as error:
+                if not error.retryable or attempt >= self.max_attempts:
+                    raise
+                delay = self._backoff(attempt)
+                if isinstance(error, RateLimitedError) and error.retry_after is not None:
+                    if error.retry_after > self.max_retry_after:
+                        raise
+                    delay = max(delay, error.retry_after)
+                _logger.info("AutoIntegrate %s %s failed (%s), retry %d in %.2fs",
+                             method, path, error, attempt, delay)
+                self._sleep(delay)
+
+    def _send(self, method, url, path, data, headers, params):
+        try:
+            response = self.session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                params=params,
+                timeout=self.timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise TransportError(f"TLS error talking to {self.base_url}: {exc}", retryable=False) from exc
+        except requests.exceptions.Timeout as exc:
+            raise TransportError(f"AutoIntegrate did not answer in time ({method} {path})") from exc
+        except requests.exceptions.RequestException as exc:
+            raise TransportError(f"Cannot reach AutoIntegrate at {self.base_url}: {exc}") from exc
+        with response:
+            raw = self._read(response, method, path)
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                decoded = json.loads(raw)
+            except ValueError as exc:
+                raise ProtocolError(f"AutoIntegrate answered {method} {path} with invalid JSON") from exc
+            if not isinstance(decoded, dict):
+                raise ProtocolError(f"AutoIntegrate answered {method} {path} with a non-object", retryable=False)
+            return decoded
+        raise self._error(response, raw, method, path)
+
+    @staticmethod
+    def _read(response, method, path):
+        chunks = []
+        size = 0
+        try:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise ProtocolError(f"AutoIntegrate's answer to {method} {path} is too large", retryable=False)
+                chunks.append(chunk)
+        except requests.exceptions.Timeout as exc:
+            raise TransportError(f"AutoIntegrate did not finish its answer in time ({method} {path})") from exc
+        except requests.exceptions.RequestException as exc:
+            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off: {exc}") from exc
+        return b"".join(chunks)
+
+    @staticmethod
+    def _error(response, raw, method, path):
+        status = response.status_code
+        code = message = None
+        details = []
+        try:
+            error = json.loads(raw).get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if isinstance(error, dict):
+            code = error.get("code") if isinstance(error.get("code"), str) else None
+            message = error.get("message") if isinstance(error.get("message"), str) else None
+            details = error.get("details") if isinstance(error.get("details"), list) else []
+        cls = ERROR_CLASSES.get(code) or STATUS_CLASSES.get(status)
+        if cls is None:
+            cls = ServerError if status >= 500 else AutoIntegrateError
+        if status >= 500 and not issubclass(cls, ServerError):
+            cls = ServerError
+        text = f"AutoIntegrate refused {method} {path} (HTTP {status}"
+        text += f" {code})" if code else ")"
+        if message:
+            text += f": {message[:500]}"
+        kwargs = {"status": status, "code": code, "details": details}
+        if cls is RateLimitedError:
+            kwargs["retry_after"] = _retry_after(response.headers.get("Retry-After"))
+        return cls(text, **kwargs)
+
+    @staticmethod
+    def _ro_state(data):
+        """Check the shape of an RO state (4.4) so callers can rely on it."""
+        problems = []
+        if not isinstance(data, dict):
+            raise ProtocolError("AutoIntegrate sent an RO state that is not an object", retryable=False)
+        if not isinstance(data.get("ro_id"), str) or not data["ro_id"]:
+            problems.append("ro_id")
+        for key in ("revision", "sequence"):
+            if isinstance(data.get(key), bool) or not isinstance(data.get(key), int):
+                problems.append(key)
+        if data.get("status") not in payload.RO_STATUSES:
+            problems.append("status")
+        lines = data.get("lines")
+        if not isinstance(lines, list):
+            problems.append("lines")
+        else:
+            for i, line in enumerate(lines):
+                if (
+                    not isinstance(line, dict)
+                    or not isinstance(line.get("line_ref"), str)
+                    or line.get("status") not in payload.LINE_STATUSES
+                ):
+                    problems.append(f"lines[{i}]")
+        if not isinstance(data.get("notes", []), list):
+            problems.append("notes")
+        if problems:
+            raise ProtocolError(
+                "AutoIntegrate sent an RO state with missing or wrong fields: " + ", ".join(problems[:10]),
+                retryable=False,
+            )
+        return data
+
+    @staticmethod
+    def _note(note):
+        if not isinstance(note, dict) or not isinstance(note.get("note_id"), str) or not isinstance(
+            note.get("text"), str
+        ):
+            raise ProtocolError("AutoIntegrate sent a note with missing or wrong fields", retryable=False)
+        return note
+
+
+def _retry_after(value):
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
