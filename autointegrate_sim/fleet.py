@@ -1,0 +1,535 @@
+"""The fleet's business rules: RO states, decisions, notes, invoices.
+
+Every public method runs inside one store transaction (so under the store's
+lock) and either returns ``(status, body)`` or raises :class:`ApiError`
+before changing anything. Every change of an RO goes through
+:meth:`Fleet._commit`, which bumps ``sequence`` and ``updated_at`` and queues
+one webhook event.
+"""
+
+import hmac
+import secrets
+import string
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from urllib.parse import parse_qs
+
+from autointegrate.payload import (
+    LINE_STATUSES,
+    derive_ro_status,
+    format_amount,
+    format_quantity,
+    parse_amount,
+    parse_quantity,
+    validate_invoice_body,
+    validate_note_body,
+    validate_ro_body,
+)
+
+from .store import rfc3339
+
+RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
+APPROVED = ("approved", "adjusted")
+CLOSED = ("completed", "cancelled")
+LIST_LIMIT_DEFAULT = 100
+LIST_LIMIT_MAX = 500
+STATE_KEYS = ("ro_id", "shop_ro_ref", "fleet_company_id", "revision", "status", "authorization_number",
+              "decided_at", "decided_by", "updated_at", "sequence", "approved_total", "lines")
+DEFAULT_FLEET_AUTHOR = "Fleet reviewer"
+
+
+class ApiError(Exception):
+    """An answer in the contract's error shape."""
+
+    CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
+             409: "invalid_state", 413: "bad_request", 422: "validation_error", 429: "rate_limited"}
+
+    def __init__(self, status, code=None, message="", details=None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code or self.CODES.get(status, "server_error" if status >= 500 else "bad_request")
+        self.message = message or self.code.replace("_", " ")
+        self.details = details or []
+        self.headers = headers or {}
+
+    def body(self):
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def invalid(details, message="the request breaks the contract's rules"):
+    return ApiError(422, "validation_error", message, details)
+
+
+def _same_line(old, new):
+    """Whether two submitted lines are equal in everything but their notes."""
+    for key in ("type", "service_code", "description"):
+        if old.get(key) != new.get(key):
+            return False
+    if old.get("taxable", False) != new.get("taxable", False):
+        return False
+    return all(Decimal(old[key]) == Decimal(new[key]) for key in ("quantity", "unit_price", "amount"))
+
+
+def _pending_line(line_ref):
+    return {"line_ref": line_ref, "status": "pending", "approved_quantity": None, "approved_amount": None,
+            "reason": None}
+
+
+def _approved_line(requested):
+    return {"line_ref": requested["line_ref"], "status": "approved",
+            "approved_quantity": format_quantity(requested["quantity"]),
+            "approved_amount": format_amount(requested["amount"]), "reason": None}
+
+
+class Fleet:
+    """Business rules over a :class:`~autointegrate_sim.store.Store`.
+
+    :param store: the store
+    :param config: callable returning the current configuration
+    :param notify: callable telling the webhook worker that events are queued
+    """
+
+    def __init__(self, store, config, notify=lambda: None):
+        self.store = store
+        self.config = config
+        self.notify = notify
+
+    # ------------------------------------------------------------- auth
+    def issue_token(self, raw_body):
+        """``POST /oauth/token`` with a form-encoded body."""
+        form = parse_qs(raw_body.decode("utf-8", "replace"), keep_blank_values=True)
+        field = {key: values[0] for key, values in form.items()}
+        if field.get("grant_type") != "client_credentials":
+            raise ApiError(400, "bad_request", "grant_type must be client_credentials")
+        client = self.config()["clients"].get(field.get("client_id", ""))
+        secret = field.get("client_secret", "")
+        if client is None or not hmac.compare_digest(secret.encode(), client["client_secret"].encode()):
+            raise ApiError(401, "unauthorized", "wrong client credentials")
+        ttl = self.config()["token_ttl_s"]
+        token = secrets.token_urlsafe(32)
+        with self.store.transaction():
+            self.store.add_token(token, field["client_id"], time.time() + ttl)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+    def authenticate(self, authorization):
+        """:return: the client id of a live bearer token
+        :raise ApiError: 401 otherwise"""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        row = self.store.get_token(token.strip())
+        if row is None or row["revoked"] or row["expires_at"] <= time.time():
+            raise ApiError(401, "unauthorized", "the token is unknown, expired or revoked",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if row["client_id"] not in self.config()["clients"]:
+            raise ApiError(401, "unauthorized", "the client no longer exists")
+        return row["client_id"]
+
+    # ---------------------------------------------------------- helpers
+    def _client(self, client_id):
+        return self.config()["clients"][client_id]
+
+    def _shop_author(self, client_id):
+        return self._client(client_id).get("shop_id") or client_id
+
+    def _own_ro(self, client_id, ro_id):
+        ro = self._ro(ro_id)
+        if client_id is not None and ro["client_id"] != client_id:
+            raise ApiError(403, "forbidden", "this RO belongs to another shop")
+        return ro
+
+    def _ro(self, ro_id):
+        ro = self.store.get_ro(ro_id)
+        if ro is None:
+            raise ApiError(404, "not_found", f"unknown RO {ro_id}")
+        return ro
+
+    def full_state(self, ro):
+        """:return: the RO state of section 4.4, notes included."""
+        state = ro["state"]
+        out = {key: state[key] for key in STATE_KEYS}
+        out["notes"] = self.store.notes(ro["ro_id"])
+        # kept in the stored state once the invoice is accepted, so every later read shows them
+        for key in ("invoice_status", "invoice_number"):
+            if key in state:
+                out[key] = state[key]
+        return out
+
+    def _new_ro_id(self):
+        while True:
+            ro_id = "AI-" + "".join(secrets.choice(RO_ID_ALPHABET) for _ in range(6))
+            if self.store.get_ro(ro_id) is None:
+                return ro_id
+
+    def _threshold(self, fleet_id):
+        fleet = self.config()["fleets"].get(fleet_id)
+        limit = fleet and fleet.get("auto_approve_threshold")
+        return None if limit is None else Decimal(limit)
+
+    def _auto_approve(self, ro):
+        """Approve every pending line when the RO's total is at or below the fleet's threshold.
+
+        Applied on submit and again on resubmit (to pending lines only: lines
+        the fleet already decided keep their decision).
+        """
+        limit = self._threshold(ro["state"]["fleet_company_id"])
+        if limit is None or Decimal(ro["body"]["totals"]["total"]) > limit:
+            return
+        requested = {line["line_ref"]: line for line in ro["body"]["lines"]}
+        lines = ro["state"]["lines"]
+        pending = [i for i, line in enumerate(lines) if line["status"] == "pending"]
+        for i in pending:
+            lines[i] = _approved_line(requested[lines[i]["line_ref"]])
+        if pending:
+            ro["state"]["decided_by"] = "Auto-approval"
+            ro["state"]["decided_at"] = rfc3339()
+
+    def _add_body_notes(self, ro, body, author):
+        """Add the submit body's notes as shop notes, skipping those the RO already has."""
+        existing = {(n["line_ref"], n["text"]) for n in self.store.notes(ro["ro_id"]) if n["author_type"] == "shop"}
+        wanted = [(None, text) for text in body.get("notes") or []]
+        for line in body["lines"]:
+            wanted += [(line["line_ref"], text) for text in line.get("notes") or []]
+        for line_ref, text in wanted:
+            if (line_ref, text) not in existing:
+                existing.add((line_ref, text))
+                self._insert_note(ro["ro_id"], line_ref, "shop", author, text)
+
+    def _insert_note(self, ro_id, line_ref, author_type, author, text):
+        return self.store.add_note({"ro_id": ro_id, "line_ref": line_ref, "author_type": author_type,
+                                    "author": author, "text": text, "created_at": rfc3339()})
+
+    def _commit(self, ro, event_type="ro.updated", status=None):
+        """Record one change of ``ro``: derive status, totals, sequence, then queue a webhook.
+
+        :param status: an explicit RO status (``info_requested``, ``completed``...)
+            instead of the derived one
+        :return: the new full state
+        """
+        state = ro["state"]
+        state["status"] = status or derive_ro_status(state["lines"], state.get("status"))
+        if state["authorization_number"] is None and any(line["status"] in APPROVED for line in state["lines"]):
+            state["authorization_number"] = f"AUTH-{secrets.randbelow(10**6):06d}"
+        # the sum over approved and adjusted lines; "0.00" (not null) when none is approved
+        approved = [Decimal(line["approved_amount"]) for line in state["lines"] if line["status"] in APPROVED]
+        state["approved_total"] = format_amount(sum(approved, Decimal(0)))
+        state["sequence"] = self.store.next_counter("sequence")
+        # second precision may repeat the previous stamp; it never goes backwards
+        state["updated_at"] = max(rfc3339(), state.get("updated_at") or "")
+        self.store.save_ro(ro)
+        full = self.full_state(ro)
+        client = self.config()["clients"].get(ro["client_id"]) or {}
+        if client.get("webhook_url"):
+            self.store.add_event(event_type, ro["ro_id"], state["sequence"], full, client["webhook_url"],
+                                 client.get("webhook_secret"))
+            self.notify()
+        return full
+
+    # --------------------------------------------------------- 4.1 submit
+    def submit(self, client_id, body):
+        details = validate_ro_body(body)
+        if details:
+            raise invalid(details)
+        client = self._client(client_id)
+        fleet_id = body["fleet_company_id"]
+        if fleet_id not in self.config()["fleets"]:
+            raise ApiError(404, "unknown_fleet", f"unknown fleet {fleet_id}")
+        if client.get("fleets") is not None and fleet_id not in client["fleets"]:
+            raise ApiError(403, "forbidden", f"this shop may not act on fleet {fleet_id}")
+        if client.get("shop_id") is not None and body["shop_id"] != client["shop_id"]:
+            raise ApiError(403, "forbidden", f"this client is bound to shop {client['shop_id']}")
+        existing = self.store.find_ro(client_id, body["shop_ro_ref"])
+        if existing is not None:
+            raise ApiError(409, "duplicate_ro", f"RO {body['shop_ro_ref']} was already submitted",
+                           [self.full_state(existing)])
+        ro_id = self._new_ro_id()
+        state = {
+            "ro_id": ro_id, "shop_ro_ref": body["shop_ro_ref"], "fleet_company_id": fleet_id, "revision": 1,
+            "status": "pending", "authorization_number": None, "decided_at": None, "decided_by": None,
+            "updated_at": None, "sequence": 0, "approved_total": "0.00",
+            "lines": [_pending_line(line["line_ref"]) for line in body["lines"]],
+        }
+        ro = {"ro_id": ro_id, "client_id": client_id, "state": state, "body": body}
+        self._auto_approve(ro)
+        state["updated_at"] = rfc3339()
+        self.store.save_ro(ro)  # the notes need their RO first
+        self._add_body_notes(ro, body, self._shop_author(client_id))
+        return 201, self._commit(ro)
+
+    # ------------------------------------------------------- 4.2 resubmit
+    def resubmit(self, client_id, ro_id, body):
+        ro = self._own_ro(client_id, ro_id)
+        state = ro["state"]
+        if state["status"] in CLOSED:
+            raise ApiError(409, "invalid_state", f"the RO is {state['status']}")
+        details = validate_ro_body(body, resubmit=True)
+        for key in ("fleet_company_id", "shop_id", "shop_ro_ref"):
+            if key in body and body[key] != ro["body"][key]:
+                details.append({"field": key, "message": f"cannot change (the RO has {ro['body'][key]})"})
+        if details:
+            raise invalid(details)
+        if body["base_revision"] != state["revision"]:
+            raise ApiError(409, "revision_conflict", f"the RO is at revision {state['revision']}",
+                           [self.full_state(ro)])
+        old_lines = {line["line_ref"]: line for line in ro["body"]["lines"]}
+        decisions = {line["line_ref"]: line for line in state["lines"]}
+        new_lines = []
+        for line in body["lines"]:
+            ref = line["line_ref"]
+            keep = ref in old_lines and _same_line(old_lines[ref], line)
+            new_lines.append(decisions[ref] if keep else _pending_line(ref))
+        state["lines"] = new_lines
+        state["revision"] += 1
+        ro["body"] = body
+        if state["status"] == "info_requested":
+            state["status"] = None  # a resubmission answers the fleet's question
+        self._auto_approve(ro)
+        self._add_body_notes(ro, body, self._shop_author(client_id))
+        return 200, self._commit(ro)
+
+    # ----------------------------------------------------------- 4.3 read
+    def read(self, client_id, ro_id, query=None):
+        return 200, self.full_state(self._own_ro(client_id, ro_id))
+
+    # -------------------------------------------------------- 4.5 changes
+    def changes(self, client_id, query):
+        since = _parse_since(query.get("updated_since"))
+        limit = _parse_limit(query.get("limit"))
+        cursor = query.get("cursor")
+        if cursor:
+            cursor_id, _, offset = cursor.partition(":")
+            snapshot = self.store.get_cursor(cursor_id)
+            if not offset.isdigit() or snapshot is None or snapshot["client_id"] != client_id:
+                raise ApiError(400, "bad_request", "unknown or expired cursor")
+            if snapshot["filter"] != since:
+                raise ApiError(400, "bad_request", "the cursor belongs to another updated_since filter")
+            ro_ids, offset = snapshot["ro_ids"], int(offset)
+        else:
+            # snapshot the walk's ROs so each appears exactly once even when ROs change meanwhile
+            ro_ids, offset, cursor_id = self.store.changed_ro_ids(client_id, since), 0, None
+        page = ro_ids[offset:offset + limit]
+        items = [self.full_state(ro) for ro in map(self.store.get_ro, page) if ro is not None]
+        end = offset + len(page)
+        next_cursor = None
+        if end < len(ro_ids):
+            cursor_id = cursor_id or self.store.save_cursor(client_id, since, ro_ids)
+            next_cursor = f"{cursor_id}:{end}"
+        return 200, {"items": items, "next_cursor": next_cursor}
+
+    # ---------------------------------------------------------- 5 notes
+    def add_note(self, client_id, ro_id, body, author_type="shop", request_info=False):
+        """A note by the shop (5.2) or, from the admin API, by the fleet."""
+        ro = self._own_ro(client_id, ro_id)
+        status = ro["state"]["status"]
+        if status in CLOSED:
+            raise ApiError(409, "invalid_state", f"the RO is {status}")
+        details = validate_note_body(body)
+        if author_type == "fleet" and not isinstance(request_info, bool):
+            details.append({"field": "request_info", "message": "must be true or false"})
+        line_ref = body.get("line_ref")
+        if not details and line_ref is not None and line_ref not in {ln["line_ref"] for ln in ro["state"]["lines"]}:
+            details.append({"field": "line_ref", "message": f"the RO has no line {line_ref}"})
+        if details:
+            raise invalid(details)
+        if author_type == "shop":
+            author = body.get("author") or self._shop_author(ro["client_id"])
+            if status == "info_requested":
+                ro["state"]["status"] = None  # the shop answered: derive the status again
+        else:
+            author = body.get("author") or DEFAULT_FLEET_AUTHOR
+        note = self._insert_note(ro_id, line_ref, author_type, author, body["text"])
+        self._commit(ro, "ro.note_added", "info_requested" if request_info else None)
+        return 201, note
+
+    def list_notes(self, client_id, ro_id, query):
+        self._own_ro(client_id, ro_id)
+        notes = self.store.notes(ro_id)
+        if "line_ref" in query:
+            notes = [note for note in notes if note["line_ref"] == query["line_ref"]]
+        return 200, {"items": notes}
+
+    # -------------------------------------------------------- 6.1 invoice
+    def invoice(self, client_id, ro_id, body):
+        ro = self._own_ro(client_id, ro_id)
+        state = ro["state"]
+        if state["status"] in ("pending", "info_requested") + CLOSED:
+            raise ApiError(409, "invalid_state", f"an RO that is {state['status']} cannot be invoiced")
+        details = validate_invoice_body(body)
+        if details:
+            raise invalid(details)
+        decided = {line["line_ref"]: line for line in state["lines"]}
+        for i, line in enumerate(body["lines"]):
+            details += _invoice_line_problems(i, line, decided.get(line["line_ref"]))
+        if details:
+            raise invalid(details, "the invoice exceeds what the fleet approved")
+        state["invoice_status"] = "approved"
+        state["invoice_number"] = body["invoice_number"]
+        ro["invoice"] = body
+        return 200, self._commit(ro, status="completed")
+
+    # --------------------------------------------------------- 6.2 cancel
+    def cancel(self, client_id, ro_id, body):
+        ro = self._own_ro(client_id, ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
+        reason = body.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 4000):
+            raise invalid([{"field": "reason", "message": "must be a string of at most 4000 characters"}])
+        ro["cancel_reason"] = reason
+        return 200, self._commit(ro, status="cancelled")
+
+    # ------------------------------------------------------ admin: decide
+    def decide(self, ro_id, body):
+        """``POST /_admin/ro/{ro_id}/decide`` (section 8)."""
+        ro = self._ro(ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
+        specs, details = _decide_specs(body)
+        requested = {line["line_ref"]: line for line in ro["body"]["lines"]}
+        lines = {line["line_ref"]: line for line in ro["state"]["lines"]}
+        if body.get("all") in ("approved", "denied"):
+            for ref in lines:
+                lines[ref] = _decide_line(requested[ref], {"status": body["all"]}, "all", details)
+        for field, spec in specs:
+            ref = spec.get("line_ref")
+            if ref not in requested:
+                details.append({"field": field + ".line_ref", "message": f"the RO has no line {ref}"})
+            else:
+                lines[ref] = _decide_line(requested[ref], spec, field, details)
+        if details:
+            raise invalid(details)
+        state = ro["state"]
+        state["lines"] = [lines[line["line_ref"]] for line in state["lines"]]
+        state["decided_by"] = body.get("decided_by") or DEFAULT_FLEET_AUTHOR
+        state["decided_at"] = rfc3339()
+        # a decision without "status" ends info_requested: the fleet is no longer waiting
+        state["status"] = None
+        return 200, self._commit(ro, status=body.get("status"))
+
+    def admin_view(self, ro_id):
+        """``GET /_admin/ro/{ro_id}``: the state plus what only the fleet side sees."""
+        ro = self._ro(ro_id)
+        return dict(self.full_state(ro), client_id=ro["client_id"], body=ro["body"], invoice=ro.get("invoice"),
+                    cancel_reason=ro.get("cancel_reason"))
+
+
+# --------------------------------------------------------------- parsing
+def _parse_since(value):
+    """:return: ``updated_since`` as a second-precision UTC stamp ('' when absent)."""
+    if value is None or value == "":
+        return ""
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        raise ApiError(400, "bad_request", "updated_since must be an RFC 3339 timestamp such as 2026-11-28T16:05:00Z")
+    # floored to the second, like the stored updated_at, so "at or after" never misses an RO
+    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_limit(value):
+    if value is None or value == "":
+        return LIST_LIMIT_DEFAULT
+    if not value.lstrip("-").isdigit():
+        raise ApiError(400, "bad_request", "limit must be an integer")
+    limit = int(value)
+    if limit < 1:
+        raise ApiError(400, "bad_request", "limit must be at least 1")
+    return min(limit, LIST_LIMIT_MAX)
+
+
+def _invoice_line_problems(i, line, decided):
+    prefix = f"lines[{i}]."
+    if decided is None:
+        return [{"field": prefix + "line_ref", "message": f"the RO has no line {line['line_ref']}"}]
+    if decided["status"] not in APPROVED:
+        return [{"field": prefix + "line_ref", "message": f"line {line['line_ref']} is {decided['status']}"}]
+    problems = []
+    if Decimal(line["quantity"]) > Decimal(decided["approved_quantity"]):
+        problems.append({"field": prefix + "quantity",
+                         "message": f"exceeds the approved quantity {decided['approved_quantity']}"})
+    if Decimal(line["amount"]) > Decimal(decided["approved_amount"]):
+        problems.append({"field": prefix + "amount",
+                         "message": f"exceeds the approved amount {decided['approved_amount']}"})
+    return problems
+
+
+def _decide_specs(body):
+    """:return: ``([(field, line spec)...], details)`` from ``lines`` given as a list or an object."""
+    details = []
+    if body.get("all") not in (None, "approved", "denied"):
+        details.append({"field": "all", "message": "must be approved or denied"})
+    if body.get("status") not in (None, "info_requested"):
+        details.append({"field": "status", "message": "must be info_requested or absent"})
+    decided_by = body.get("decided_by")
+    if decided_by is not None and (not isinstance(decided_by, str) or not 0 < len(decided_by) <= 128):
+        details.append({"field": "decided_by", "message": "must be a string of 1-128 characters"})
+    lines = body.get("lines") or []
+    if isinstance(lines, dict):
+        items = []
+        for ref, spec in lines.items():
+            spec = {"status": spec} if isinstance(spec, str) else spec  # {"L2": "denied"} shorthand
+            items.append((f"lines.{ref}", dict(spec, line_ref=ref) if isinstance(spec, dict) else spec))
+    elif isinstance(lines, list):
+        items = [(f"lines[{i}]", spec) for i, spec in enumerate(lines)]
+    else:
+        return [], details + [{"field": "lines", "message": "must be a list or an object keyed by line_ref"}]
+    specs = []
+    for field, spec in items:
+        if isinstance(spec, dict):
+            specs.append((field, spec))
+        else:
+            details.append({"field": field, "message": "must be an object"})
+    return specs, details
+
+
+def _decide_line(requested, spec, field, details):
+    """:return: the new line state for one decision; problems go to ``details``."""
+    status = spec.get("status")
+    ref = requested["line_ref"]
+    if status not in LINE_STATUSES:
+        details.append({"field": field + ".status", "message": "must be one of " + ", ".join(LINE_STATUSES)})
+        return None
+    reason = spec.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 4000):
+        details.append({"field": field + ".reason", "message": "must be a string of at most 4000 characters"})
+    if status == "pending":
+        return _pending_line(ref)
+    denied = status == "denied"
+    req_q, req_a = Decimal(requested["quantity"]), Decimal(requested["amount"])
+    quantity = _decided_value(spec, "approved_quantity", parse_quantity, Decimal(0) if denied else req_q, req_q,
+                              field, details)
+    amount = _decided_value(spec, "approved_amount", parse_amount, Decimal(0) if denied else req_a, req_a,
+                            field, details)
+    if quantity is None or amount is None:
+        return None
+    if not denied:
+        if quantity > req_q:
+            details.append({"field": field + ".approved_quantity", "message": f"exceeds the requested {req_q}"})
+        if amount > req_a:
+            details.append({"field": field + ".approved_amount", "message": f"exceeds the requested {req_a}"})
+        # an approval below what was asked is an adjustment, whatever status was sent
+        status = "adjusted" if quantity < req_q or amount < req_a else "approved"
+    return {"line_ref": ref, "status": status, "approved_quantity": format_quantity(quantity),
+            "approved_amount": format_amount(amount), "reason": reason}
+
+
+def _decided_value(spec, key, parse, default, requested, field, details):
+    """:return: the approved quantity or amount of a decision (``default`` when not given)."""
+    value = spec.get(key)
+    if value is None:
+        return default
+    parsed = parse(value)
+    if parsed is None:
+        details.append({"field": f"{field}.{key}", "message": "must be a decimal string like the requested one"})
+    elif parsed < 0 <= requested:
+        # only a discount line (negative amount) may have a negative approval
+        details.append({"field": f"{field}.{key}", "message": "must not be negative"})
+        return None
+    return parsed
+
