@@ -1,0 +1,393 @@
+"""The client against the project's fleet simulator, over real HTTP on loopback.
+
+Every endpoint and every error status of the contract, idempotent replay,
+token refresh, and each fault of section 8: after each, the fleet must hold
+exactly the ROs the client meant to create.
+"""
+
+import copy
+import socket
+
+import pytest
+import requests
+
+import autointegrate as ai
+from autointegrate.client import TokenCache
+from autointegrate_sim import Simulator
+
+from .test_payload import ro_body
+
+CLIENT_ID = "shop-17"
+SECRET = "s3cret-shop-17"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulator = Simulator(
+        fleets={"ENT-0042": None, "ELM-7": "250.00"},
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        shop_id="SHOP-17",
+        admin=True,
+    ).start()
+    yield simulator
+    simulator.stop()
+
+
+class Admin:
+    """The simulator's section-8 control API, called with plain requests."""
+
+    def __init__(self, url):
+        self.url = url + "/_admin"
+
+    def get(self, path, **params):
+        response = requests.get(self.url + path, params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path, body=None):
+        response = requests.post(self.url + path, json=body or {}, timeout=10)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def requests_log(self, path=None, method=None):
+        items = self.get("/requests")["items"]
+        return [r for r in items if (path is None or r["path"].split("?")[0] == path)
+                and (method is None or r["method"] == method)]
+
+    def ros(self):
+        return self.get("/ros")["items"]
+
+
+@pytest.fixture
+def admin(sim):
+    admin = Admin(sim.url)
+    admin.post("/reset", {"tokens": True})
+    yield admin
+    admin.post("/faults", {})
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+@pytest.fixture
+def client(sim, sleeps):
+    return make_client(sim, sleeps)
+
+
+def make_client(sim, sleeps, **kwargs):
+    options = {"backoff_base": 0.01, "read_timeout": 5, "token_cache": TokenCache(), "sleep": sleeps}
+    options.update(kwargs)
+    return ai.Client(sim.url, CLIENT_ID, SECRET, **options)
+
+
+def body(ref="RO/2026/00031", **overrides):
+    return ro_body(shop_ro_ref=ref, **overrides)
+
+
+def small_body(ref, fleet="ELM-7"):
+    return ro_body(
+        shop_ro_ref=ref,
+        fleet_company_id=fleet,
+        notes=[],
+        lines=[{"line_ref": "L1", "type": "fee", "service_code": "DIAG", "description": "Diagnosis",
+                "quantity": "1.000", "unit_price": "100.00", "amount": "100.00", "taxable": False}],
+        totals={"untaxed": "100.00", "tax": "0.00", "total": "100.00"},
+    )
+
+
+def feed_ids(client):
+    return [item["ro_id"] for page in client.iter_changes(limit=2) for item in page["items"]]
+
+
+def assert_one_ro(admin, client, ref="RO/2026/00031"):
+    ros = [ro for ro in admin.ros() if ro["shop_ro_ref"] == ref]
+    assert len(ros) == 1, ros
+    assert feed_ids(client).count(ros[0]["ro_id"]) == 1
+    return ros[0]
+
+
+# ------------------------------------------------------------------ auth
+def test_connection_ok_and_token_cached(client, admin):
+    token = client.test_connection()
+    assert token.access_token and token.expires_in > 0
+    client.submit(body())
+    client.get_ro(admin.ros()[0]["ro_id"])
+    # test_connection fetched the only token; the calls reused it
+    assert len(admin.requests_log("/oauth/token")) == 1
+
+
+def test_wrong_credentials_is_auth_error(sim, sleeps, admin):
+    client = ai.Client(sim.url, CLIENT_ID, "Zq-not-the-secret", token_cache=TokenCache(), sleep=sleeps)
+    with pytest.raises(ai.AuthError) as info:
+        client.test_connection()
+    assert info.value.status == 401
+    assert "Zq-not-the-secret" not in str(info.value)
+    assert sleeps == []  # a 401 is never retried with backoff
+
+
+def test_expired_token_refreshed_exactly_once(client, admin):
+    ro = client.submit(body())
+    admin.post("/expire_tokens", {"client_id": CLIENT_ID})
+    assert client.get_ro(ro["ro_id"])["ro_id"] == ro["ro_id"]
+    assert len(admin.requests_log("/oauth/token")) == 2
+    gets = admin.requests_log("/v1/repair-orders/" + ro["ro_id"], "GET")
+    assert [g["status"] for g in gets] == [401, 200]
+
+
+def test_token_refused_twice_gives_up(client, admin, sim):
+    client.test_connection()
+    # a second client secret change makes every new token request fail too
+    admin.post("/expire_tokens", {"client_id": CLIENT_ID})
+    admin.post("/config", {"clients": {CLIENT_ID: {"client_secret": "rotated"}}})
+    with pytest.raises(ai.AuthError):
+        client.get_ro("AI-NOPE00")
+    admin.post("/config", {"clients": {CLIENT_ID: {"client_secret": SECRET}}})
+
+
+def test_unreachable_and_tls_and_plain_http(sleeps):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = ai.Client(f"http://127.0.0.1:{port}", CLIENT_ID, SECRET, token_cache=TokenCache(),
+                       sleep=sleeps, max_attempts=3)
+    with pytest.raises(ai.TransportError, match="Cannot reach"):
+        client.test_connection()
+    assert len(sleeps) == 2  # connection errors are retried, bounded
+    with pytest.raises(ai.ConfigurationError, match="https"):
+        ai.Client("http://fleet.example.com", CLIENT_ID, SECRET)
+    with pytest.raises(ai.ConfigurationError):
+        ai.Client("", CLIENT_ID, SECRET)
+
+
+def test_tls_error_is_clear(sim, sleeps):
+    client = ai.Client(sim.url.replace("http://", "https://"), CLIENT_ID, SECRET,
+                       token_cache=TokenCache(), sleep=sleeps)
+    with pytest.raises(ai.TransportError, match="TLS") as info:
+        client.test_connection()
+    assert not info.value.retryable and sleeps == []
+
+
+def test_secret_never_in_repr_or_log(client, admin):
+    client.test_connection()
+    assert SECRET not in repr(client)
+    assert all(SECRET not in str(r) for r in admin.requests_log("/oauth/token"))
+
+
+# -------------------------------------------------------- repair orders
+def test_submit_read_and_idempotent_replay(client, admin):
+    first = client.submit(body())
+    assert first["status"] == "pending" and first["revision"] == 1
+    assert [line["status"] for line in first["lines"]] == ["pending", "pending"]
+    again = client.submit(body())
+    assert again == first  # the stored answer, nothing created
+    assert client.get_ro(first["ro_id"])["ro_id"] == first["ro_id"]
+    posts = admin.requests_log("/v1/repair-orders", "POST")
+    assert [p["status"] for p in posts] == [201, 201]
+    assert posts[0]["headers"]["Idempotency-Key"] == posts[1]["headers"]["Idempotency-Key"]
+    assert_one_ro(admin, client)
+
+
+def test_notes_of_the_submit_become_ro_and_line_notes(client):
+    ro = client.submit(body())
+    notes = client.list_notes(ro["ro_id"])
+    assert [(n["line_ref"], n["author_type"]) for n in notes] == [(None, "shop"), ("L1", "shop")]
+    assert [n["text"] for n in client.list_notes(ro["ro_id"], line_ref="L1")] == [
+        "OEM glass required for ADAS camera"]
+    assert client.list_notes(ro["ro_id"], line_ref="L9") == []
+
+
+def test_auto_approve_below_threshold(client):
+    ro = client.submit(small_body("RO/AUTO/1"))
+    assert ro["status"] == "approved"
+    assert ro["authorization_number"]
+    assert ro["lines"][0]["approved_amount"] == "100.00"
+
+
+def test_local_validation_sends_nothing(client, admin):
+    broken = body()
+    broken["lines"][0]["amount"] = "1.00"
+    with pytest.raises(ai.ValidationError) as info:
+        client.submit(broken)
+    assert "lines[0].amount" in [d["field"] for d in info.value.details]
+    assert admin.requests_log("/v1/repair-orders") == []
+
+
+def test_fleet_validation_error_has_details(client, admin):
+    # our own checks cannot know the RO's lines: the fleet's 422 names the field
+    ro = client.submit(body())
+    with pytest.raises(ai.ValidationError) as info:
+        client.add_note(ro["ro_id"], "hello", line_ref="L9")
+    assert info.value.status == 422
+    assert [d["field"] for d in info.value.details] == ["line_ref"]
+
+
+def test_unknown_fleet_forbidden_and_not_found(client, admin, sim, sleeps):
+    with pytest.raises(ai.UnknownFleetError):
+        client.submit(body(fleet_company_id="NOPE-1"))
+    with pytest.raises(ai.ForbiddenError):
+        client.submit(body(shop_id="SHOP-99"))
+    with pytest.raises(ai.NotFoundError) as info:
+        client.get_ro("AI-NOPE00")
+    assert not isinstance(info.value, ai.UnknownFleetError)
+    ro = client.submit(body())
+    admin.post("/config", {"clients": {"other-shop": {"client_secret": "other-secret"}}})
+    other = ai.Client(sim.url, "other-shop", "other-secret", token_cache=TokenCache(), sleep=sleeps)
+    with pytest.raises(ai.ForbiddenError):
+        other.get_ro(ro["ro_id"])
+    assert all(ro["ro_id"] != item["ro_id"] for page in other.iter_changes() for item in page["items"])
+
+
+def test_duplicate_ro_carries_the_existing_ro(client, admin):
+    ro = client.submit(body())
+    changed = body()
+    changed["complaint"] = "Another text, so another idempotency key"
+    with pytest.raises(ai.DuplicateROError) as info:
+        client.submit(changed)
+    assert info.value.state["ro_id"] == ro["ro_id"]
+    assert_one_ro(admin, client)
+
+
+def test_key_reused_with_another_body(client, admin):
+    client.submit(body(), idempotency_key="fixed-key")
+    with pytest.raises(ai.IdempotencyKeyReusedError):
+        client.submit(body("RO/2026/00099"), idempotency_key="fixed-key")
+    assert len(admin.ros()) == 1
+
+
+def test_bad_idempotency_key_is_bad_request(client):
+    with pytest.raises(ai.BadRequestError) as info:
+        client.submit(body(), idempotency_key="k" * 129)
+    assert info.value.status == 400
+
+
+def test_resubmit_revision_conflict_and_invalid_state(client, admin):
+    ro = client.submit(body())
+    admin.post(f"/ro/{ro['ro_id']}/decide", {"decided_by": "J. Rivera", "lines": [
+        {"line_ref": "L1", "status": "approved"},
+        {"line_ref": "L2", "status": "denied", "reason": "Labor exceeds 1.0 h rate card"}]})
+    fixed = body(base_revision=1)
+    fixed["lines"][1].update(quantity="1.000", amount="95.00")
+    fixed["totals"] = {"untaxed": "507.00", "tax": "32.96", "total": "539.96"}
+    state = client.resubmit(ro["ro_id"], fixed)
+    assert state["revision"] == 2
+    assert [line["status"] for line in state["lines"]] == ["approved", "pending"]
+    assert client.resubmit(ro["ro_id"], fixed) == state  # a retry replays
+    with pytest.raises(ai.RevisionConflictError) as info:
+        client.resubmit(ro["ro_id"], dict(fixed, complaint="stale"))
+    assert info.value.state["revision"] == 2
+    client.cancel(ro["ro_id"], "Customer declined")
+    with pytest.raises(ai.InvalidStateError):
+        client.resubmit(ro["ro_id"], dict(fixed, base_revision=2))
+    with pytest.raises(ai.InvalidStateError):
+        client.cancel(ro["ro_id"], "again")
+
+
+def test_invoice_rules(client, admin):
+    ro = client.submit(body())
+    invoice = {"invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29", "odometer": 48230,
+               "lines": [{"line_ref": "L1", "quantity": "1.000", "amount": "412.00"}],
+               "totals": {"untaxed": "412.00", "tax": "24.72", "total": "436.72"}}
+    with pytest.raises(ai.InvalidStateError):
+        client.invoice(ro["ro_id"], invoice)
+    admin.post(f"/ro/{ro['ro_id']}/decide", {"decided_by": "J. Rivera", "lines": {
+        "L1": {"status": "approved", "approved_amount": "400.00"},
+        "L2": {"status": "approved"}}})
+    with pytest.raises(ai.ValidationError) as info:
+        client.invoice(ro["ro_id"], invoice)
+    assert [d["field"] for d in info.value.details] == ["lines[0].amount"]
+    invoice["lines"][0]["amount"] = "400.00"
+    invoice["totals"] = {"untaxed": "400.00", "tax": "24.00", "total": "424.00"}
+    done = client.invoice(ro["ro_id"], invoice)
+    assert (done["status"], done["invoice_status"], done["invoice_number"]) == (
+        "completed", "approved", "INV/2026/0012")
+
+
+def test_notes_add_and_list(client, admin):
+    ro = client.submit(body())
+    note = client.add_note(ro["ro_id"], "Photos attached", line_ref="L2", idempotency_key="note-1")
+    assert note["line_ref"] == "L2" and note["author_type"] == "shop"
+    assert client.add_note(ro["ro_id"], "Photos attached", line_ref="L2", idempotency_key="note-1") == note
+    admin.post(f"/ro/{ro['ro_id']}/notes", {"text": "Need a photo of the crack", "author": "J. Rivera"})
+    texts = [(n["author_type"], n["line_ref"], n["text"]) for n in client.list_notes(ro["ro_id"])]
+    assert texts[-2:] == [("shop", "L2", "Photos attached"), ("fleet", None, "Need a photo of the crack")]
+    assert [n["text"] for n in client.list_notes(ro["ro_id"], "L2")] == ["Photos attached"]
+
+
+def test_changes_feed_walk(client, admin):
+    ids = [client.submit(body(f"RO/FEED/{i}"))["ro_id"] for i in range(5)]
+    pages = list(client.iter_changes(limit=2))
+    walked = [item["ro_id"] for page in pages for item in page["items"]]
+    assert sorted(walked) == sorted(ids)
+    assert len(pages) >= 3 and pages[-1]["next_cursor"] is None
+
+
+# -------------------------------------------------------------- faults
+@pytest.mark.parametrize("fault", [
+    {"next": [503, 502]},
+    {"next": [500]},
+    {"drop_connection_next": 2},
+    {"rate_limit_next": 1, "retry_after": 0},
+    {"drop_after_processing_next": 1},
+    {"truncate_next": 1},
+])
+def test_each_fault_ends_with_one_ro(client, admin, sleeps, fault):
+    admin.post("/faults", dict(fault, path_prefix="/v1/repair-orders"))
+    ro = client.submit(body())
+    assert ro["status"] == "pending"
+    admin.post("/faults", {})
+    assert assert_one_ro(admin, client)["ro_id"] == ro["ro_id"]
+    posts = admin.requests_log("/v1/repair-orders", "POST")
+    assert len({p["headers"]["Idempotency-Key"] for p in posts}) == 1
+    assert len(posts) >= 2 and len(sleeps) == len(posts) - 1
+
+
+def test_rate_limit_honours_retry_after(client, admin, sleeps):
+    admin.post("/faults", {"rate_limit_next": 1, "retry_after": 2})
+    client.submit(body())
+    assert sleeps[0] >= 2
+    admin.post("/faults", {"rate_limit_next": 1, "retry_after": 3600})
+    with pytest.raises(ai.RateLimitedError) as info:
+        client.get_ro(admin.ros()[0]["ro_id"])
+    assert info.value.retry_after == 3600
+
+
+def test_persistent_server_error_is_bounded(client, admin, sleeps):
+    admin.post("/faults", {"next": [503] * 10, "path_prefix": "/v1/"})
+    with pytest.raises(ai.ServerError) as info:
+        client.submit(body())
+    assert info.value.retryable and info.value.status == 503
+    assert len(admin.requests_log("/v1/repair-orders", "POST")) == client.max_attempts
+    admin.post("/faults", {})
+    assert admin.ros() == []
+
+
+def test_other_4xx_is_never_retried(client, admin, sleeps):
+    with pytest.raises(ai.UnknownFleetError):
+        client.submit(body(fleet_company_id="NOPE-1"))
+    assert sleeps == [] and len(admin.requests_log("/v1/repair-orders", "POST")) == 1
+
+
+def test_timeout_then_retry_adopts_the_processed_ro(sim, admin, sleeps):
+    slow = make_client(sim, sleeps, read_timeout=0.3, max_attempts=2)
+    admin.post("/faults", {"delay_s": 0.6, "path_prefix": "/v1/repair-orders"})
+    with pytest.raises(ai.TransportError, match="in time"):
+        slow.submit(body())
+    admin.post("/faults", {})
+    # the fleet processed the timed-out calls; the same body replays, no second RO
+    ro = slow.submit(body())
+    assert assert_one_ro(admin, slow)["ro_id"] == ro["ro_id"]
+
+
+def test_malformed_answers_are_protocol_errors(client):
+    bad = copy.deepcopy({"ro_id": "AI-1", "revision": "2", "sequence": 1, "status": "weird", "lines": [{}]})
+    with pytest.raises(ai.ProtocolError) as info:
+        client._ro_state(bad)
+    assert "revision" in str(info.value) and "status" in str(info.value) and "lines[0]" in str(info.value)
