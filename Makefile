@@ -1,0 +1,19 @@
+# Omega AutoIntegrate — see README.md
+.PHONY: test demo sim lint clean-db
+
+test:  ## all tests: pytest, then the addon's tests in Odoo 18 when it is installed
+	@bash scripts/test.sh
+
+demo:  ## Odoo with the addon and demo data on http://localhost:8069, the simulator as its fleet
+	@bash scripts/demo.sh
+
+sim:  ## the fleet simulator alone on http://127.0.0.1:8070 (fleet page at /_admin/)
+	@python3 -m autointegrate_sim --host 127.0.0.1 --port 8070 --admin \
+		--fleet ENT-0042 --fleet ELM-7:250.00 --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17
+
+lint:  ## ruff on the Python code
+	@ruff check .
+
+clean-db:  ## drop the test template databases (rebuilt on the next make test)
+	@for db in $$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_%'"); do \
+		dropdb "$$db" && echo "dropped $$db"; done

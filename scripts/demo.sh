@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make demo: the fleet simulator on :8070 and Odoo with the addon and its demo
+# data on :8069, configured to use the simulator. Ctrl-C stops both.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+mkdir -p .run
+
+DB=${DEMO_DB:-omega_autointegrate_demo}
+SIM_PORT=${SIM_PORT:-8070}
+ODOO_PORT=${ODOO_PORT:-8069}
+
+install_project || exit 1
+if ! find_odoo; then
+  say "make demo needs Odoo 18.0 Community: '$PY -c \"import odoo\"' must work, or ODOO_PATH must point"
+  say "to an Odoo 18 checkout whose requirements are installed. See 'Prerequisites' in README.md."
+  exit 1
+fi
+ensure_postgres || exit 1
+
+step "Fleet simulator on http://127.0.0.1:$SIM_PORT (fleet page: http://127.0.0.1:$SIM_PORT/_admin/)"
+"$PY" -m autointegrate_sim --host 127.0.0.1 --port "$SIM_PORT" --admin \
+  --fleet ENT-0042 --fleet ELM-7:250.00 \
+  --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17 \
+  --db .run/demo-sim.sqlite3 &
+sim_pid=$!
+trap 'kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null' EXIT
+sleep 1
+kill -0 "$sim_pid" 2>/dev/null || { say "!! the simulator did not start (is port $SIM_PORT free?)"; exit 1; }
+
+if db_exists "$DB"; then
+  step "Updating database $DB"
+  odoo_bin -d "$DB" -u omega_autointegrate --addons-path="$ODOO_ADDONS" --stop-after-init \
+    --http-port="$(free_port)" --log-level=warn || exit 1
+else
+  step "Creating database $DB with demo data (a few minutes, once)"
+  odoo_bin -d "$DB" -i omega_autointegrate --addons-path="$ODOO_ADDONS" --stop-after-init \
+    --http-port="$(free_port)" --log-level=warn || { dropdb --if-exists "$DB"; exit 1; }
+fi
+
+step "Odoo on http://localhost:$ODOO_PORT (login admin / admin) — Ctrl-C stops Odoo and the simulator"
+odoo_bin -d "$DB" --addons-path="$ODOO_ADDONS" --http-port="$ODOO_PORT" --db-filter="^$DB\$"
