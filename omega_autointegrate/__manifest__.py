@@ -1,0 +1,32 @@
+{
+    "name": "Omega AutoIntegrate",
+    "version": "18.0.1.0.0",
+    "category": "Services/Repair",
+    "summary": "Send repair orders to rental and lease fleets through AutoIntegrate for approval",
+    "author": "Omega",
+    "website": "https://github.com/omega/omega-autointegrate",
+    "license": "LGPL-3",
+    "depends": ["repair", "sale_stock", "account"],
+    "external_dependencies": {"python": ["omega-autointegrate"]},
+    "data": [
+        "security/omega_autointegrate_security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_message_subtype_data.xml",
+        "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
+        "views/product_template_views.xml",
+        "views/repair_order_views.xml",
+        "wizards/autointegrate_send_wizard_views.xml",
+        "wizards/autointegrate_communication_wizard_views.xml",
+    ],
+    "demo": [
+        "demo/res_company_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "omega_autointegrate/static/src/**/*",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

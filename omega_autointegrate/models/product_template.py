@@ -1,0 +1,37 @@
+from odoo import fields, models
+
+from autointegrate import payload
+
+FLEET_LINE_TYPES = [
+    ("part", "Part"),
+    ("labor", "Labor"),
+    ("fee", "Fee"),
+    ("sublet", "Sublet"),
+    ("tire", "Tire"),
+    ("glass", "Glass"),
+    ("discount", "Discount"),
+]
+assert [code for code, _label in FLEET_LINE_TYPES] == list(payload.LINE_TYPES)
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    fleet_line_type = fields.Selection(
+        FLEET_LINE_TYPES,
+        string="Fleet Line Type",
+        help="How this product is reported to fleets. Empty: Labor for services, Part for goods.",
+    )
+    fleet_service_code = fields.Char(
+        string="Fleet Service Code",
+        help="Code fleets know this product by. Empty: the product's internal reference.",
+    )
+
+    def _fleet_line_type(self):
+        self.ensure_one()
+        return self.fleet_line_type or ("labor" if self.type == "service" else "part")
+
+    def _fleet_service_code(self):
+        self.ensure_one()
+        code = self.fleet_service_code or self.default_code
+        return code[:64] if code else None

@@ -1,0 +1,559 @@
+import logging
+import re
+
+import psycopg2
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+import autointegrate as ai
+from autointegrate import payload
+
+from ..tools import user_error
+
+_logger = logging.getLogger(__name__)
+
+FLEET_STATUSES = [
+    ("not_sent", "Not sent"),
+    ("pending", "Awaiting fleet"),
+    ("approved", "Approved"),
+    ("partially_approved", "Partially approved"),
+    ("denied", "Denied"),
+    ("info_requested", "Information requested"),
+    ("completed", "Invoiced"),
+    ("cancelled", "Cancelled"),
+]
+CLOSED_STATUSES = ("completed", "cancelled")
+#: fleet statuses under which approved work may be done and invoiced
+APPROVED_STATUSES = ("approved", "partially_approved")
+#: what a fleet decision or a shop edit can change; the RO's digest covers it
+VEHICLE_FIELDS = (
+    "fleet_vin",
+    "fleet_plate",
+    "fleet_plate_region",
+    "fleet_unit_number",
+    "fleet_odometer",
+    "fleet_odometer_unit",
+    "fleet_vehicle_year",
+    "fleet_vehicle_make",
+    "fleet_vehicle_model",
+)
+LINE_FIELD_LABELS = {
+    "line_ref": "reference",
+    "type": "fleet line type",
+    "service_code": "service code",
+    "description": "description",
+    "quantity": "quantity",
+    "unit_price": "unit price",
+    "amount": "amount",
+    "taxable": "taxes",
+    "notes": "note",
+}
+
+
+class RepairOrder(models.Model):
+    _inherit = "repair.order"
+
+    is_autointegrate = fields.Boolean(
+        string="AutoIntegrate Job", compute="_compute_is_autointegrate", store=True,
+        help="The customer's account is invoiced through AutoIntegrate: its fleet approves this job.",
+    )
+    fleet_company_code = fields.Char(
+        string="Fleet Company ID", related="partner_id.commercial_partner_id.fleet_company_code"
+    )
+    fleet_currency_id = fields.Many2one("res.currency", compute="_compute_fleet_currency_id")
+
+    # the vehicle, as fleets know it
+    fleet_vin = fields.Char(string="VIN", size=17, tracking=True)
+    fleet_plate = fields.Char(string="Plate")
+    fleet_plate_region = fields.Char(string="Plate Region", help="State or province of the plate, e.g. CA")
+    fleet_unit_number = fields.Char(string="Unit Number", help="The fleet's own number for this vehicle")
+    fleet_odometer = fields.Integer(string="Odometer")
+    fleet_odometer_unit = fields.Selection([("mi", "mi"), ("km", "km")], string="Odometer Unit", default="mi")
+    fleet_vehicle_year = fields.Integer(string="Year")
+    fleet_vehicle_make = fields.Char(string="Make")
+    fleet_vehicle_model = fields.Char(string="Model")
+    fleet_complaint = fields.Text(string="Complaint", help="What the driver or the fleet reported; sent with the RO.")
+
+    # the fleet's RO, as last seen
+    fleet_ro_id = fields.Char(string="Fleet RO", copy=False, readonly=True, index="btree_not_null")
+    fleet_revision = fields.Integer(string="Fleet Revision", copy=False, readonly=True)
+    fleet_status = fields.Selection(
+        FLEET_STATUSES, string="Fleet Status", default="not_sent", required=True, copy=False, readonly=True,
+        tracking=True,
+    )
+    fleet_authorization_number = fields.Char(string="Authorization Number", copy=False, readonly=True)
+    fleet_decided_by = fields.Char(string="Decided By", copy=False, readonly=True)
+    fleet_decided_at = fields.Datetime(string="Decided At", copy=False, readonly=True)
+    fleet_sequence = fields.Integer(copy=False, readonly=True)
+    fleet_approved_total = fields.Monetary(
+        string="Approved Total", currency_field="fleet_currency_id", copy=False, readonly=True
+    )
+    fleet_sent_digest = fields.Char(copy=False, readonly=True)
+    fleet_digest = fields.Char(compute="_compute_fleet_digest", store=True)
+    fleet_changed = fields.Boolean(
+        string="Changed Since Sent", compute="_compute_fleet_changed", store=True,
+        help="The job no longer matches what the fleet approved: it must be sent again.",
+    )
+    fleet_denial_pending = fields.Boolean(copy=False, readonly=True)
+    fleet_needs_resubmit = fields.Boolean(
+        string="To Send Again", compute="_compute_fleet_needs_resubmit", store=True,
+    )
+    fleet_note_ids = fields.One2many("autointegrate.note", "repair_id", string="Fleet Notes")
+    fleet_note_count = fields.Integer(compute="_compute_fleet_note_count")
+    fleet_line_ids = fields.One2many(
+        related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
+    )
+
+    @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
+    def _compute_is_autointegrate(self):
+        for repair in self:
+            repair.is_autointegrate = bool(repair.partner_id) and repair.partner_id._is_autointegrate()
+
+    @api.depends("sale_order_id.currency_id", "company_id.currency_id")
+    def _compute_fleet_currency_id(self):
+        for repair in self:
+            repair.fleet_currency_id = repair.sale_order_id.currency_id or repair.company_id.currency_id
+
+    @api.depends(
+        "is_autointegrate", "name", "fleet_complaint", "repair_request", "partner_id", *VEHICLE_FIELDS,
+        "sale_order_id.currency_id", "sale_order_id.amount_tax",
+        "sale_order_id.order_line.product_id", "sale_order_id.order_line.name",
+        "sale_order_id.order_line.product_uom_qty", "sale_order_id.order_line.price_unit",
+        "sale_order_id.order_line.discount", "sale_order_id.order_line.tax_id",
+        "sale_order_id.order_line.display_type", "sale_order_id.order_line.fleet_line_ref",
+        "sale_order_id.order_line.product_id.fleet_line_type",
+        "sale_order_id.order_line.product_id.fleet_service_code",
+    )
+    def _compute_fleet_digest(self):
+        for repair in self:
+            if repair.is_autointegrate and repair.sale_order_id:
+                repair.fleet_digest = payload.body_digest(repair._fleet_payload(), length=32)
+            else:
+                repair.fleet_digest = False
+
+    @api.depends("fleet_digest", "fleet_sent_digest")
+    def _compute_fleet_changed(self):
+        for repair in self:
+            repair.fleet_changed = bool(repair.fleet_sent_digest) and repair.fleet_digest != repair.fleet_sent_digest
+
+    @api.depends("fleet_ro_id", "fleet_status", "fleet_changed", "fleet_denial_pending")
+    def _compute_fleet_needs_resubmit(self):
+        for repair in self:
+            repair.fleet_needs_resubmit = (
+                bool(repair.fleet_ro_id)
+                and repair.fleet_status not in CLOSED_STATUSES
+                and (repair.fleet_changed or repair.fleet_denial_pending or repair.fleet_status == "info_requested")
+            )
+
+    @api.depends("fleet_note_ids")
+    def _compute_fleet_note_count(self):
+        for repair in self:
+            repair.fleet_note_count = len(repair.fleet_note_ids)
+
+    @api.constrains("fleet_vin")
+    def _check_fleet_vin(self):
+        for repair in self:
+            if repair.fleet_vin and not payload.is_vin(repair.fleet_vin):
+                raise ValidationError(
+                    _("The VIN “%(vin)s” is not valid: it has 17 letters and digits, without I, O or Q.",
+                      vin=repair.fleet_vin)
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._fleet_normalize(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._fleet_normalize(vals)
+        return super().write(vals)
+
+    @staticmethod
+    def _fleet_normalize(vals):
+        if isinstance(vals.get("fleet_vin"), str):
+            vals["fleet_vin"] = re.sub(r"\s+", "", vals["fleet_vin"]).upper() or False
+
+    # ------------------------------------------------------------- payload
+    def _fleet_lines(self):
+        """:return: the quotation lines that make the fleet's RO."""
+        self.ensure_one()
+        return self.sale_order_id.order_line.filtered(
+            lambda line: not line.display_type and line.product_id and not line.is_downpayment
+            and (line.product_uom_qty > 0 or line.price_unit < 0)
+        )
+
+    @staticmethod
+    def _fleet_line_ref(line):
+        if line.fleet_line_ref:
+            return line.fleet_line_ref
+        origin = line._origin.id
+        return f"L{origin}" if origin else "L-new"
+
+    def _fleet_payload(self, notes=(), line_notes=None):
+        """The submit body of this job (contract 4.1), built from its quotation.
+
+        It does not validate: :func:`autointegrate.payload.validate_ro_body`
+        does, so every problem is reported at once.
+
+        :param notes: notes on the whole request
+        :param line_notes: ``{line_ref: [note, ...]}``
+        :return: the body, a dict
+        """
+        self.ensure_one()
+        line_notes = line_notes or {}
+        order = self.sale_order_id
+        vehicle = {
+            "vin": self.fleet_vin or None,
+            "plate": self.fleet_plate or None,
+            "plate_region": self.fleet_plate_region or None,
+            "unit_number": self.fleet_unit_number or None,
+            "odometer": self.fleet_odometer or None,
+            "odometer_unit": self.fleet_odometer_unit or None,
+            "year": self.fleet_vehicle_year or None,
+            "make": self.fleet_vehicle_make or None,
+            "model": self.fleet_vehicle_model or None,
+        }
+        lines = []
+        untaxed = 0
+        for line in self._fleet_lines():
+            ref = self._fleet_line_ref(line)
+            unit_price = payload.round_cents(line.price_unit * (1 - (line.discount or 0.0) / 100.0))
+            amount = payload.line_amount(payload.format_quantity(line.product_uom_qty), unit_price)
+            untaxed += amount
+            product = line.product_id.product_tmpl_id
+            lines.append({
+                "line_ref": ref,
+                "type": "discount" if unit_price < 0 else product._fleet_line_type(),
+                "service_code": product._fleet_service_code(),
+                "description": (line.name or product.display_name or "").strip()[:1000],
+                "quantity": payload.format_quantity(line.product_uom_qty),
+                "unit_price": payload.format_amount(unit_price),
+                "amount": payload.format_amount(amount),
+                "taxable": bool(line.tax_id),
+                "notes": [note for note in line_notes.get(ref, ()) if note],
+            })
+        tax = payload.round_cents(order.amount_tax or 0.0)
+        return {
+            "fleet_company_id": self.fleet_company_code or None,
+            "shop_id": self.company_id.autointegrate_shop_id or None,
+            "shop_ro_ref": self.name,
+            "currency": (order.currency_id or self.company_id.currency_id).name,
+            "vehicle": vehicle,
+            "complaint": (self.fleet_complaint or self.repair_request or "").strip() or None,
+            "notes": [note for note in notes if note],
+            "lines": lines,
+            "totals": {
+                "untaxed": payload.format_amount(untaxed),
+                "tax": payload.format_amount(tax),
+                "total": payload.format_amount(untaxed + tax),
+            },
+        }
+
+    def _fleet_describe_problems(self, details, body):
+        """:return: the 422 details as lines a shop user understands."""
+        labels = {
+            "fleet_company_id": _("Customer: Fleet Company ID"),
+            "shop_id": _("Settings: AutoIntegrate Shop ID"),
+            "shop_ro_ref": _("Repair reference"),
+            "currency": _("Currency"),
+            "complaint": _("Complaint"),
+            "notes": _("Request note"),
+            "lines": _("Lines (add parts or services to the quotation)"),
+        }
+        lines = body.get("lines") or []
+        out = []
+        for item in details:
+            field = item.get("field") or ""
+            message = item.get("message") or ""
+            match = re.match(r"^lines\[(\d+)\]\.?(\w*)", field)
+            if match:
+                index = int(match.group(1))
+                description = lines[index].get("description") if index < len(lines) else ""
+                what = LINE_FIELD_LABELS.get(match.group(2), match.group(2))
+                label = _("Line %(number)s (%(description)s): %(what)s",
+                          number=index + 1, description=description, what=what)
+            elif field.startswith("vehicle."):
+                label = _("Vehicle: %(what)s", what=field.split(".", 1)[1].replace("_", " "))
+            elif field.startswith("totals."):
+                label = _("Totals: %(what)s", what=field.split(".", 1)[1])
+            else:
+                label = labels.get(field, field)
+            out.append(f"- {label}: {message}")
+        return "\n".join(out)
+
+    # ------------------------------------------------------------ sending
+    def _fleet_check_can_send(self):
+        self.ensure_one()
+        if not self.is_autointegrate:
+            raise UserError(_("%(job)s is not for an AutoIntegrate account: set the customer's Invoice Method "
+                              "to AutoIntegrate first.", job=self.name))
+        if self.state == "cancel":
+            raise UserError(_("%(job)s is cancelled: it cannot be sent to the fleet.", job=self.name))
+        if self.fleet_status in CLOSED_STATUSES:
+            raise UserError(_("The fleet's RO of %(job)s is %(status)s: it cannot change any more.",
+                              job=self.name, status=self._fleet_status_label()))
+
+    def _fleet_status_label(self):
+        return dict(self._fields["fleet_status"]._description_selection(self.env)).get(self.fleet_status)
+
+    def _fleet_lock(self):
+        """Lock the job's row while it is sent, so that two users sending the
+        same job at once cannot both reach the fleet."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR UPDATE NOWAIT", [self.id])
+        except psycopg2.errors.LockNotAvailable as error:
+            raise UserError(
+                _("%(job)s is being sent to the fleet by someone else right now. Wait a moment and reopen it.",
+                  job=self.name)
+            ) from error
+
+    def _fleet_ensure_quotation(self):
+        self.ensure_one()
+        if not self.sale_order_id:
+            # action_create_sale_order reads self.partner_id: one job at a time
+            self.action_create_sale_order()
+
+    def _fleet_send(self, notes=(), line_notes=None):
+        """Submit the job to the fleet, or resubmit it when it was sent before.
+
+        :param notes: notes on the whole request
+        :param line_notes: ``{line_ref: [note, ...]}``
+        :return: ``True`` when the fleet took it; ``False`` when it had
+            changed meanwhile (409): its current state is then stored
+        :raise UserError: the data is invalid (every field listed) or the
+            fleet could not be reached; nothing is stored as sent
+        """
+        self.ensure_one()
+        self._fleet_check_can_send()
+        self._fleet_ensure_quotation()
+        self._fleet_lock()
+        self.flush_recordset()
+        body = self._fleet_payload(notes, line_notes)
+        details = payload.validate_ro_body(body)
+        if details:
+            raise UserError(_("%(job)s cannot be sent to the fleet yet. Fix the following:\n%(problems)s",
+                              job=self.name, problems=self._fleet_describe_problems(details, body)))
+        # the line refs travel now: keep them so the fleet's answers find their lines
+        for line, sent in zip(self._fleet_lines(), body["lines"], strict=True):
+            if not line.fleet_line_ref:
+                line.fleet_line_ref = sent["line_ref"]
+        core_digest = payload.body_digest(self._fleet_payload(), length=32)
+        client = self.company_id._autointegrate_client()
+        try:
+            if self.fleet_ro_id:
+                state = client.resubmit(self.fleet_ro_id, dict(body, base_revision=self.fleet_revision))
+            else:
+                try:
+                    state = client.submit(body)
+                except ai.DuplicateROError as error:
+                    # the fleet already has this job (our earlier commit was lost): adopt
+                    # its RO and bring it up to date instead of creating another
+                    existing = error.state or {}
+                    if not existing.get("ro_id"):
+                        raise
+                    _logger.info("Adopting fleet RO %s for %s", existing["ro_id"], self.name)
+                    state = client.resubmit(existing["ro_id"], dict(body, base_revision=existing["revision"]))
+        except ai.RevisionConflictError as error:
+            if error.state:
+                self._fleet_apply_state(error.state)
+            return False
+        except ai.ValidationError as error:
+            raise UserError(_("The fleet refused %(job)s. Fix the following:\n%(problems)s",
+                              job=self.name,
+                              problems=self._fleet_describe_problems(error.details, body))) from error
+        except ai.AutoIntegrateError as error:
+            raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+        self._fleet_apply_state(state)
+        self.write({"fleet_sent_digest": core_digest, "fleet_denial_pending": False})
+        return True
+
+    def _fleet_refresh(self):
+        """Read the fleet's current RO and store it.
+
+        :return: an error message when the fleet could not be read, else ``False``
+        """
+        self.ensure_one()
+        if not self.fleet_ro_id:
+            return False
+        try:
+            state = self.company_id._autointegrate_client(max_attempts=2).get_ro(self.fleet_ro_id)
+        except ai.AutoIntegrateError as error:
+            _logger.info("Could not refresh fleet RO %s: %s", self.fleet_ro_id, error)
+            return _("The fleet could not be reached, so what is shown may be out of date. %(error)s",
+                     error=error.message)
+        self._fleet_apply_state(state)
+        return False
+
+    # ------------------------------------------------------- fleet state
+    def _fleet_apply_state(self, state):
+        """Store an RO state of the fleet (contract 4.4) on the job, its lines
+        and its notes. States not newer than the last applied are ignored.
+
+        :return: whether the state was applied
+        """
+        self.ensure_one()
+        sequence = state.get("sequence") or 0
+        if self.fleet_ro_id and state.get("ro_id") != self.fleet_ro_id:
+            _logger.warning("Ignoring RO state %s for %s, which is bound to %s",
+                            state.get("ro_id"), self.name, self.fleet_ro_id)
+            return False
+        if self.fleet_ro_id and sequence <= self.fleet_sequence:
+            return False
+        lines = {line.fleet_line_ref: line for line in self.sale_order_id.order_line if line.fleet_line_ref}
+        newly_denied = False
+        seen = set()
+        for line_state in state.get("lines") or []:
+            line = lines.get(line_state.get("line_ref"))
+            if not line:
+                continue
+            seen.add(line.id)
+            status = line_state.get("status")
+            newly_denied |= status == "denied" and line.fleet_status != "denied"
+            line.sudo().write({
+                "fleet_status": status,
+                "fleet_approved_qty": payload.safe_decimal(line_state.get("approved_quantity")) or 0.0,
+                "fleet_approved_amount": payload.safe_decimal(line_state.get("approved_amount")) or 0.0,
+                "fleet_reason": line_state.get("reason") or False,
+            })
+        dropped = self.sale_order_id.order_line.filtered(lambda line: line.fleet_status and line.id not in seen)
+        dropped.sudo().write({"fleet_status": False, "fleet_approved_qty": 0.0, "fleet_approved_amount": 0.0,
+                              "fleet_reason": False})
+        vals = {
+            "fleet_ro_id": state["ro_id"],
+            "fleet_revision": state.get("revision") or 0,
+            "fleet_status": state.get("status") or "pending",
+            "fleet_authorization_number": state.get("authorization_number") or False,
+            "fleet_decided_by": state.get("decided_by") or False,
+            "fleet_decided_at": _parse_timestamp(state.get("decided_at")),
+            "fleet_sequence": sequence,
+            "fleet_approved_total": payload.safe_decimal(state.get("approved_total")) or 0.0,
+        }
+        if newly_denied:
+            vals["fleet_denial_pending"] = True
+        self.write(vals)
+        self._fleet_store_notes(state.get("notes") or [])
+        return True
+
+    def _fleet_store_notes(self, notes):
+        """Store the fleet's notes not stored yet; post the fleet's in the chatter."""
+        self.ensure_one()
+        known = set(self.fleet_note_ids.mapped("fleet_note_id"))
+        lines = {line.fleet_line_ref: line for line in self.sale_order_id.order_line if line.fleet_line_ref}
+        values = []
+        for note in notes:
+            note_id = note.get("note_id")
+            if not note_id or note_id in known or not isinstance(note.get("text"), str):
+                continue
+            known.add(note_id)
+            line_ref = note.get("line_ref") or False
+            values.append({
+                "repair_id": self.id,
+                "fleet_note_id": note_id,
+                "line_ref": line_ref,
+                "sale_line_id": lines[line_ref].id if line_ref in lines else False,
+                "author_type": "fleet" if note.get("author_type") == "fleet" else "shop",
+                "author": note.get("author") or False,
+                "text": note["text"],
+                "created_at": _parse_timestamp(note.get("created_at")) or fields.Datetime.now(),
+            })
+        created = self.env["autointegrate.note"].sudo().create(values)
+        for note in created.filtered(lambda n: n.author_type == "fleet"):
+            where = Markup(" <i>(%s)</i>") % note.line_label if note.line_ref else ""
+            self.message_post(
+                body=Markup("<b>%s</b>%s: %s") % (note.author or _("Fleet"), where, note.text),
+                subtype_xmlid="omega_autointegrate.mt_fleet_note",
+            )
+        return created
+
+    # ------------------------------------------------------------ actions
+    def action_send_to_fleet(self):
+        """SEND TO FLEET: the dialog of what will be sent, or of the fleet's
+        current status when it was sent already."""
+        self.ensure_one()
+        if not self.fleet_ro_id:
+            self._fleet_check_can_send()
+            self._fleet_ensure_quotation()
+        warning = self._fleet_refresh()
+        wizard = self.env["autointegrate.send.wizard"].create({"repair_id": self.id, "warning": warning})
+        return wizard._action_open()
+
+    def action_fleet_save_and_send(self):
+        """SAVE AND SEND TO FLEET: the form saved the job; resubmit it."""
+        self.ensure_one()
+        if not self.fleet_needs_resubmit:
+            return self._fleet_notification(
+                "info", _("Saved"), _("Nothing the fleet reviewed has changed: there is nothing to send."))
+        if self._fleet_send():
+            return self._fleet_notification(
+                "success", _("Sent to the fleet"), _("%(job)s was sent again; the fleet will review it.",
+                                                      job=self.name))
+        return self._fleet_notification(
+            "warning", _("The fleet's RO changed meanwhile"),
+            _("The fleet updated %(job)s while you edited it. Its current status is shown: check it, then "
+              "send again.", job=self.name))
+
+    def action_fleet_communication(self):
+        """FLEET COMMUNICATION on the job: every note, line notes included."""
+        self.ensure_one()
+        return self._fleet_open_communication()
+
+    def _fleet_open_communication(self, line=None):
+        self.ensure_one()
+        if not self.fleet_ro_id:
+            raise UserError(_("%(job)s has not been sent to the fleet yet.", job=self.name))
+        warning = self._fleet_refresh()
+        wizard = self.env["autointegrate.communication.wizard"].create({
+            "repair_id": self.id,
+            "sale_line_id": line.id if line else False,
+            "warning": warning,
+        })
+        return wizard._action_open()
+
+    def _fleet_notification(self, kind, title, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "title": title, "message": message, "sticky": kind != "success",
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+    def action_repair_start(self):
+        blocked = self.filtered(
+            lambda r: r.is_autointegrate and (r.fleet_status not in APPROVED_STATUSES or r.fleet_needs_resubmit)
+        )
+        if blocked:
+            raise UserError(_(
+                "The fleet has not approved %(jobs)s yet (or it changed since approval). Send it to the fleet "
+                "and wait for its approval before starting the work.",
+                jobs=", ".join(blocked.mapped("name"))))
+        return super().action_repair_start()
+
+    def action_repair_cancel(self):
+        to_cancel = self.filtered(lambda r: r.fleet_ro_id and r.fleet_status not in CLOSED_STATUSES)
+        result = super().action_repair_cancel()
+        for repair in to_cancel:
+            client = repair.company_id._autointegrate_client()
+            try:
+                state = client.cancel(repair.fleet_ro_id, _("Cancelled by the shop"))
+            except ai.InvalidStateError:
+                repair._fleet_refresh()
+                continue
+            except ai.AutoIntegrateError as error:
+                raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+            repair._fleet_apply_state(state)
+        return result
+
+
+def _parse_timestamp(value):
+    """:return: an Odoo datetime string from an RFC 3339 UTC timestamp, or False."""
+    if not isinstance(value, str) or len(value) < 19:
+        return False
+    try:
+        return fields.Datetime.to_string(fields.Datetime.to_datetime(value[:19].replace("T", " ")))
+    except ValueError:
+        return False

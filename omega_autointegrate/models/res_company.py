@@ -1,0 +1,72 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+import autointegrate as ai
+
+from ..tools import user_error
+
+PARAM_CONNECT_TIMEOUT = "omega_autointegrate.connect_timeout"
+PARAM_READ_TIMEOUT = "omega_autointegrate.read_timeout"
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Per company: each shop (company) has its own AutoIntegrate account.
+    autointegrate_api_url = fields.Char(
+        string="AutoIntegrate API URL",
+        help="Base URL of the AutoIntegrate API, e.g. https://api.autointegrate.example",
+    )
+    autointegrate_client_id = fields.Char(string="AutoIntegrate Client ID", copy=False)
+    autointegrate_client_secret = fields.Char(
+        string="AutoIntegrate Client Secret", copy=False, groups="base.group_system"
+    )
+    autointegrate_webhook_secret = fields.Char(
+        string="AutoIntegrate Webhook Secret", copy=False, groups="base.group_system"
+    )
+    autointegrate_shop_id = fields.Char(
+        string="AutoIntegrate Shop ID",
+        copy=False,
+        help="The shop identifier AutoIntegrate gave this company; sent with every repair order.",
+    )
+
+    def _autointegrate_client(self, **options):
+        """Build the API client of this company's AutoIntegrate account.
+
+        :param options: extra :class:`autointegrate.Client` options
+
+        :return: an :class:`autointegrate.Client`
+        :raise UserError: the account is not configured
+        """
+        self.ensure_one()
+        company = self.sudo()
+        missing = [
+            label
+            for label, value in (
+                (_("API URL"), company.autointegrate_api_url),
+                (_("Client ID"), company.autointegrate_client_id),
+                (_("Client Secret"), company.autointegrate_client_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise UserError(
+                _(
+                    "AutoIntegrate is not configured for %(company)s: set %(fields)s in "
+                    "Settings > Repairs > AutoIntegrate.",
+                    company=self.display_name,
+                    fields=", ".join(missing),
+                )
+            )
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            return ai.Client(
+                company.autointegrate_api_url,
+                company.autointegrate_client_id,
+                company.autointegrate_client_secret,
+                connect_timeout=float(params.get_param(PARAM_CONNECT_TIMEOUT) or ai.client.DEFAULT_CONNECT_TIMEOUT),
+                read_timeout=float(params.get_param(PARAM_READ_TIMEOUT) or ai.client.DEFAULT_READ_TIMEOUT),
+                **options,
+            )
+        except ai.AutoIntegrateError as error:
+            raise user_error(self.env, error) from error

@@ -1,0 +1,62 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from autointegrate import payload
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Not account's invoice_sending_method (how a PDF travels): this says who
+    # must approve the work before it is invoiced.
+    fleet_invoice_method = fields.Selection(
+        [("standard", "Standard"), ("autointegrate", "AutoIntegrate")],
+        string="Invoice Method",
+        default="standard",
+        required=True,
+        help="AutoIntegrate: repair orders of this account are approved by its fleet through AutoIntegrate "
+        "before they are invoiced.",
+    )
+    fleet_company_code = fields.Char(
+        string="Fleet Company ID",
+        help="The fleet's company identifier at AutoIntegrate, e.g. ENT-0042.",
+    )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["fleet_invoice_method", "fleet_company_code"]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._fleet_normalize(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._fleet_normalize(vals)
+        return super().write(vals)
+
+    @staticmethod
+    def _fleet_normalize(vals):
+        if isinstance(vals.get("fleet_company_code"), str):
+            vals["fleet_company_code"] = vals["fleet_company_code"].strip() or False
+
+    @api.constrains("fleet_invoice_method", "fleet_company_code")
+    def _check_fleet_company_code(self):
+        for partner in self:
+            code = partner.fleet_company_code
+            if partner.fleet_invoice_method == "autointegrate" and not code:
+                raise ValidationError(
+                    _("%(partner)s is invoiced through AutoIntegrate: enter its Fleet Company ID.",
+                      partner=partner.display_name)
+                )
+            if code and not payload.is_ref(code):
+                raise ValidationError(
+                    _("The Fleet Company ID “%(code)s” of %(partner)s is not valid: use 1 to 64 letters, digits "
+                      "and . _ : / - (no spaces).", code=code, partner=partner.display_name)
+                )
+
+    def _is_autointegrate(self):
+        """:return: whether this account's jobs go through AutoIntegrate."""
+        self.ensure_one()
+        return self.commercial_partner_id.fleet_invoice_method == "autointegrate"

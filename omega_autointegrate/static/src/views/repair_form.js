@@ -1,0 +1,75 @@
+/** @odoo-module **/
+/**
+ * The repair form's save control reads SAVE AND SEND TO FLEET while the job
+ * has to go back to the fleet: it saves, then resubmits the RO.
+ */
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { formView } from "@web/views/form/form_view";
+import { FormController } from "@web/views/form/form_controller";
+import { FormStatusIndicator } from "@web/views/form/form_status_indicator/form_status_indicator";
+
+// fields of the job that the fleet's RO is made of
+const RO_FIELDS = [
+    "partner_id",
+    "fleet_complaint",
+    "fleet_line_ids",
+    "fleet_vin",
+    "fleet_plate",
+    "fleet_plate_region",
+    "fleet_unit_number",
+    "fleet_odometer",
+    "fleet_odometer_unit",
+    "fleet_vehicle_year",
+    "fleet_vehicle_make",
+    "fleet_vehicle_model",
+];
+const CLOSED = ["completed", "cancelled"];
+
+export class FleetStatusIndicator extends FormStatusIndicator {
+    static template = "omega_autointegrate.FleetStatusIndicator";
+
+    setup() {
+        super.setup();
+        this.action = useService("action");
+    }
+
+    get fleetResubmit() {
+        const record = this.props.model.root;
+        const data = record.data;
+        if (record.isNew || !data.fleet_ro_id || CLOSED.includes(data.fleet_status)) {
+            return false;
+        }
+        if (data.fleet_needs_resubmit) {
+            return true;
+        }
+        const changes = record._changes || {};
+        return record.dirty && RO_FIELDS.some((name) => name in changes);
+    }
+
+    async saveAndSend() {
+        const record = this.props.model.root;
+        if (!(await record.save())) {
+            return;
+        }
+        await this.action.doActionButton({
+            type: "object",
+            name: "action_fleet_save_and_send",
+            resModel: record.resModel,
+            resId: record.resId,
+            resIds: [record.resId],
+            context: record.context,
+            onClose: () => record.load(),
+        });
+        await record.load();
+    }
+}
+
+export class AutoIntegrateRepairFormController extends FormController {
+    static components = { ...FormController.components, FormStatusIndicator: FleetStatusIndicator };
+}
+
+registry.category("views").add("autointegrate_repair_form", {
+    ...formView,
+    Controller: AutoIntegrateRepairFormController,
+});

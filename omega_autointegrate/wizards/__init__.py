@@ -1,0 +1,1 @@
+from . import autointegrate_communication_wizard, autointegrate_send_wizard

@@ -1,0 +1,146 @@
+from odoo import _, api, fields, models
+
+from ..models.product_template import FLEET_LINE_TYPES
+from ..models.repair_order import CLOSED_STATUSES
+from ..models.sale_order_line import FLEET_LINE_STATUSES
+
+
+class AutoIntegrateSendWizard(models.TransientModel):
+    """SEND TO FLEET: exactly what will be sent, with notes, and the fleet's
+    current status when the job was sent before."""
+
+    _name = "autointegrate.send.wizard"
+    _description = "Send a repair order to the fleet"
+
+    repair_id = fields.Many2one("repair.order", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one(related="repair_id.company_id")
+    currency_id = fields.Many2one("res.currency", compute="_compute_from_payload")
+    warning = fields.Char(readonly=True)
+    note = fields.Text(string="Note to the fleet", help="A note on the whole request, sent with it.")
+    line_ids = fields.One2many(
+        "autointegrate.send.wizard.line", "wizard_id", string="Lines",
+        compute="_compute_line_ids", store=True, readonly=False, precompute=True,
+    )
+    fleet_company_code = fields.Char(related="repair_id.fleet_company_code", string="Fleet Company ID")
+    partner_id = fields.Many2one(related="repair_id.partner_id", string="Customer")
+    shop_ro_ref = fields.Char(related="repair_id.name", string="Repair Order")
+    vehicle = fields.Char(compute="_compute_from_payload")
+    complaint = fields.Char(compute="_compute_from_payload")
+    amount_untaxed = fields.Monetary(string="Untaxed", compute="_compute_from_payload")
+    amount_tax = fields.Monetary(string="Taxes", compute="_compute_from_payload")
+    amount_total = fields.Monetary(string="Total", compute="_compute_from_payload")
+    fleet_ro_id = fields.Char(related="repair_id.fleet_ro_id")
+    fleet_status = fields.Selection(related="repair_id.fleet_status")
+    fleet_revision = fields.Integer(related="repair_id.fleet_revision")
+    fleet_authorization_number = fields.Char(related="repair_id.fleet_authorization_number")
+    fleet_decided_by = fields.Char(related="repair_id.fleet_decided_by")
+    fleet_decided_at = fields.Datetime(related="repair_id.fleet_decided_at")
+    fleet_approved_total = fields.Monetary(related="repair_id.fleet_approved_total")
+    can_submit = fields.Boolean(compute="_compute_can_submit")
+
+    @api.depends("repair_id")
+    def _compute_from_payload(self):
+        for wizard in self:
+            repair = wizard.repair_id
+            body = repair._fleet_payload()
+            vehicle = body["vehicle"]
+            wizard.currency_id = repair.fleet_currency_id
+            wizard.vehicle = " · ".join(str(part) for part in (
+                vehicle["year"], vehicle["make"], vehicle["model"],
+                vehicle["vin"] and _("VIN %s", vehicle["vin"]),
+                vehicle["plate"] and " ".join(filter(None, (vehicle["plate"], vehicle["plate_region"]))),
+                vehicle["unit_number"] and _("Unit %s", vehicle["unit_number"]),
+                vehicle["odometer"] and f"{vehicle['odometer']} {vehicle['odometer_unit'] or ''}".strip(),
+            ) if part) or _("No vehicle data")
+            wizard.complaint = body["complaint"]
+            wizard.amount_untaxed = float(body["totals"]["untaxed"])
+            wizard.amount_tax = float(body["totals"]["tax"])
+            wizard.amount_total = float(body["totals"]["total"])
+
+    @api.depends("repair_id")
+    def _compute_line_ids(self):
+        for wizard in self:
+            repair = wizard.repair_id
+            body = repair._fleet_payload()
+            sale_lines = repair._fleet_lines()
+            commands = [fields.Command.clear()]
+            for line, sent in zip(sale_lines, body["lines"], strict=True):
+                commands.append(fields.Command.create({
+                    "sale_line_id": line.id,
+                    "line_ref": sent["line_ref"],
+                    "line_type": sent["type"],
+                    "service_code": sent["service_code"],
+                    "description": sent["description"],
+                    "quantity": float(sent["quantity"]),
+                    "unit_price": float(sent["unit_price"]),
+                    "amount": float(sent["amount"]),
+                    "taxable": sent["taxable"],
+                    "fleet_status": line.fleet_status,
+                    "fleet_approved_qty": line.fleet_approved_qty,
+                    "fleet_approved_amount": line.fleet_approved_amount,
+                    "fleet_reason": line.fleet_reason,
+                }))
+            wizard.line_ids = commands
+
+    @api.depends("repair_id.fleet_ro_id", "repair_id.fleet_needs_resubmit", "repair_id.fleet_status")
+    def _compute_can_submit(self):
+        for wizard in self:
+            repair = wizard.repair_id
+            wizard.can_submit = repair.fleet_status not in CLOSED_STATUSES and (
+                not repair.fleet_ro_id or repair.fleet_needs_resubmit
+            )
+
+    def _action_open(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send to Fleet"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_submit(self):
+        """SUBMIT REPAIR ORDER."""
+        self.ensure_one()
+        repair = self.repair_id
+        line_notes = {}
+        for line in self.line_ids.filtered("note"):
+            line_notes.setdefault(line.line_ref, []).append(line.note.strip())
+        notes = [self.note.strip()] if self.note and self.note.strip() else []
+        if repair._fleet_send(notes, line_notes):
+            return repair._fleet_notification(
+                "success", _("Sent to the fleet"),
+                _("%(job)s was sent to %(fleet)s: %(status)s.", job=repair.name,
+                  fleet=repair.fleet_company_code, status=repair._fleet_status_label()))
+        # the fleet changed the RO meanwhile: show its state, keep the notes typed
+        wizard = self.create({
+            "repair_id": repair.id,
+            "note": self.note,
+            "warning": _("The fleet updated this RO meanwhile; its current status is shown. Check it and "
+                         "submit again."),
+        })
+        return wizard._action_open()
+
+
+class AutoIntegrateSendWizardLine(models.TransientModel):
+    _name = "autointegrate.send.wizard.line"
+    _description = "Line of a repair order sent to the fleet"
+
+    wizard_id = fields.Many2one("autointegrate.send.wizard", required=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="wizard_id.currency_id")
+    sale_line_id = fields.Many2one("sale.order.line", readonly=True)
+    line_ref = fields.Char(string="Ref", readonly=True)
+    line_type = fields.Selection(FLEET_LINE_TYPES, string="Type", readonly=True)
+    service_code = fields.Char(string="Service Code", readonly=True)
+    description = fields.Char(readonly=True)
+    quantity = fields.Float(digits=(16, 3), readonly=True)
+    unit_price = fields.Monetary(string="Unit Price", readonly=True)
+    amount = fields.Monetary(readonly=True)
+    taxable = fields.Boolean(readonly=True)
+    note = fields.Char(string="Note", help="A note on this line, sent with it.")
+    fleet_status = fields.Selection(FLEET_LINE_STATUSES, string="Fleet Status", readonly=True)
+    fleet_approved_qty = fields.Float(string="Approved Qty", digits=(16, 3), readonly=True)
+    fleet_approved_amount = fields.Monetary(string="Approved Amount", readonly=True)
+    fleet_reason = fields.Char(string="Reason", readonly=True)
