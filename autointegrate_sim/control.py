@@ -8,8 +8,8 @@ import json
 import re
 
 from . import ui
-from .fleet import ApiError, invalid
-from .web import json_response, parse_form, parse_json_object, query_params, route
+from .errors import ApiError, invalid
+from .web import is_digits, json_response, parse_form, parse_json_object, query_params, route
 
 ADMIN_RO = r"/_admin/ro/(?P<ro_id>[^/]+)"
 UI_RO = r"/_admin/ui/ro/(?P<ro_id>[^/]+)"
@@ -77,7 +77,7 @@ def set_faults(sim, body):
 
 def get_requests(sim, query):
     since = query.get("since") or "0"
-    if not since.isdigit():
+    if not is_digits(since):
         raise ApiError(400, "bad_request", "since must be a non-negative integer")
     items = sim.store.requests(int(since))
     keys = ("i", "at", "method", "path", "headers", "body", "status", "fault")

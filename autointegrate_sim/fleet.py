@@ -27,7 +27,9 @@ from autointegrate.payload import (
     validate_ro_body,
 )
 
+from .errors import ApiError, invalid
 from .store import rfc3339
+from .web import is_digits
 
 RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
 APPROVED = ("approved", "adjusted")
@@ -37,28 +39,6 @@ LIST_LIMIT_MAX = 500
 STATE_KEYS = ("ro_id", "shop_ro_ref", "fleet_company_id", "revision", "status", "authorization_number",
               "decided_at", "decided_by", "updated_at", "sequence", "approved_total", "lines")
 DEFAULT_FLEET_AUTHOR = "Fleet reviewer"
-
-
-class ApiError(Exception):
-    """An answer in the contract's error shape."""
-
-    CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
-             409: "invalid_state", 413: "bad_request", 422: "validation_error", 429: "rate_limited"}
-
-    def __init__(self, status, code=None, message="", details=None, headers=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code or self.CODES.get(status, "server_error" if status >= 500 else "bad_request")
-        self.message = message or self.code.replace("_", " ")
-        self.details = details or []
-        self.headers = headers or {}
-
-    def body(self):
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
-
-
-def invalid(details, message="the request breaks the contract's rules"):
-    return ApiError(422, "validation_error", message, details)
 
 
 def _same_line(old, new):
@@ -300,7 +280,7 @@ class Fleet:
         if cursor:
             cursor_id, _, offset = cursor.partition(":")
             snapshot = self.store.get_cursor(cursor_id)
-            if not offset.isdigit() or snapshot is None or snapshot["client_id"] != client_id:
+            if not is_digits(offset) or snapshot is None or snapshot["client_id"] != client_id:
                 raise ApiError(400, "bad_request", "unknown or expired cursor")
             if snapshot["filter"] != since:
                 raise ApiError(400, "bad_request", "the cursor belongs to another updated_since filter")
@@ -393,7 +373,7 @@ class Fleet:
                 lines[ref] = _decide_line(requested[ref], {"status": body["all"]}, "all", details)
         for field, spec in specs:
             ref = spec.get("line_ref")
-            if ref not in requested:
+            if not isinstance(ref, str) or ref not in requested:
                 details.append({"field": field + ".line_ref", "message": f"the RO has no line {ref}"})
             else:
                 lines[ref] = _decide_line(requested[ref], spec, field, details)
@@ -435,7 +415,7 @@ def _parse_since(value):
 def _parse_limit(value):
     if value is None or value == "":
         return LIST_LIMIT_DEFAULT
-    if not value.lstrip("-").isdigit():
+    if not is_digits(value.removeprefix("-")):
         raise ApiError(400, "bad_request", "limit must be an integer")
     limit = int(value)
     if limit < 1:

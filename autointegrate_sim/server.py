@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from autointegrate.payload import canonical_json
 
 from . import control
-from .fleet import ApiError
-from .web import Response, error_response, json_response, parse_json_object, query_params, route
+from .errors import ApiError
+from .web import Response, error_response, is_digits, json_response, parse_json_object, query_params, route
 
 MAX_BODY = 4 * 1024 * 1024
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x20-\x7e]{1,128}$")
@@ -45,7 +45,7 @@ def process_client(sim, method, path, query, headers, raw):
         with sim.store.transaction():
             return json_response(*getattr(fleet, target)(client_id, *params.values(), query_params(query)))
     key = headers.get("Idempotency-Key")
-    if key is None or not IDEMPOTENCY_KEY_RE.match(key):
+    if key is None or not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise ApiError(400, "bad_request", "an Idempotency-Key header of 1-128 printable ASCII characters is required")
     body = parse_json_object(raw)
     canonical = canonical_json(body)
@@ -118,13 +118,17 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self):
         sim = self.server.sim
         split = urlsplit(self.path)
+        admin = split.path == "/_admin" or split.path.startswith("/_admin/")
         try:
             raw = self._read_body()
         except ApiError as exc:
-            self.close_connection = True
+            if not admin:
+                i = sim.store.log_request(self.command, self.path, redact_headers(self.headers.items()), "")
+                sim.store.finish_request(i, exc.status, None)
+            self.close_connection = True  # the unread body would be taken for the next request
             self._send(error_response(exc))
             return
-        if split.path == "/_admin" or split.path.startswith("/_admin/"):
+        if admin:
             self._send(self._safely(control.handle, sim, self.command, split.path, split.query, raw, self.headers))
         else:
             self._client(sim, split, raw)
@@ -165,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             raise ApiError(400, "bad_request", "chunked request bodies are not supported; send Content-Length")
         length = self.headers.get("Content-Length") or "0"
-        if not length.isdigit():
+        if not is_digits(length):
             raise ApiError(400, "bad_request", "malformed Content-Length")
         if int(length) > MAX_BODY:
             raise ApiError(413, "bad_request", f"the body is larger than {MAX_BODY} bytes")

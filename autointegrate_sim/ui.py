@@ -8,7 +8,8 @@ shop or a reviewer goes through :func:`esc`; forms post back and redirect
 import html
 from urllib.parse import quote, urlencode
 
-from .fleet import CLOSED, DEFAULT_FLEET_AUTHOR, ApiError
+from .errors import ApiError
+from .fleet import CLOSED, DEFAULT_FLEET_AUTHOR
 from .web import html_response, redirect
 
 WEB_REVIEWER = DEFAULT_FLEET_AUTHOR + " (web)"

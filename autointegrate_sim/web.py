@@ -1,9 +1,10 @@
 """Small HTTP helpers shared by the client API, the control API and the web page."""
 
 import json
+import re
 from urllib.parse import parse_qs, unquote
 
-from .fleet import ApiError
+from .errors import ApiError
 
 
 class Response:
@@ -28,7 +29,7 @@ def route(routes, method, path):
     """:return: ``(target, params)`` for ``path``
     :raise ApiError: 404 for an unknown path, 405 for a known path and another method"""
     for pattern, methods in routes:
-        match = pattern.match(path)
+        match = pattern.fullmatch(path)
         if match:
             if method not in methods:
                 raise ApiError(405, "bad_request", f"{method} is not allowed here",
@@ -56,6 +57,11 @@ def _reject_constant(name):
 def query_params(query):
     """:return: the first value of each query parameter."""
     return {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
+
+
+def is_digits(text):
+    """Whether ``text`` is ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return isinstance(text, str) and re.fullmatch(r"[0-9]+", text) is not None
 
 
 def parse_form(raw):

@@ -39,6 +39,7 @@ def test_filter_limits_and_cursor_misuse(api, sim):
         "items": [], "next_cursor": None}
     assert api.get("/v1/repair-orders", updated_since="yesterday").status_code == 400
     assert api.get("/v1/repair-orders", limit=0).status_code == 400
+    assert api.get("/v1/repair-orders", limit="\u00b2").status_code == 400  # a digit to isdigit(), not to int()
     assert len(api.get("/v1/repair-orders", limit=9999).json()["items"]) == 3
     sim.set_config({"clients": {"other": {"client_secret": "x"}}})
     stolen = Api(sim.url, "other", "x").get("/v1/repair-orders", limit=2, cursor=page["next_cursor"],

@@ -52,9 +52,10 @@ def test_decide_rules(api, admin, ro):
     assert state["status"] == "info_requested" and state["lines"][1]["approved_quantity"] == "0.000"
     assert state["authorization_number"] == auth and state["decided_by"] == "Fleet reviewer"
     assert admin.decide(ro_id, all="denied")["status"] == "denied"
-    with pytest.raises(AdminError) as info:
-        admin.decide(ro_id, lines=[{"line_ref": "L9", "status": "approved"}])
-    assert info.value.status == 422
+    for bad_ref in ("L9", ["L1"]):
+        with pytest.raises(AdminError) as info:
+            admin.decide(ro_id, lines=[{"line_ref": bad_ref, "status": "approved"}])
+        assert info.value.status == 422
     with pytest.raises(AdminError) as info:
         admin.decide(ro_id, lines={"L1": {"status": "approved", "approved_amount": "999.00"}})
     assert info.value.body["error"]["details"][0]["field"] == "lines.L1.approved_amount"

@@ -1,6 +1,7 @@
 """Sections 3 and 4.1-4.3: submit, idempotency, resubmit, read."""
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -167,3 +168,11 @@ def test_resubmit_ends_info_requested_and_auto_approves(api, admin):
     new = api.resubmit(state["ro_id"], body, 1).json()
     assert new["status"] == "approved" and new["lines"][0]["approved_amount"] == "75.00"
     assert new["authorization_number"] == state["authorization_number"]
+
+
+def test_concurrent_retries_with_one_key_create_one_ro(api, admin):
+    api.token  # noqa: B018 - one token for every thread
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: api.submit(ro_body(), key="same"), range(6)))
+    assert {a.status_code for a in answers} == {201} and len({a.content for a in answers}) == 1
+    assert len(admin.ros()) == 1
