@@ -28,11 +28,13 @@ RO_STATUSES = (
 )
 ODOMETER_UNITS = ("mi", "km")
 
-REF_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
-VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-AMOUNT_RE = re.compile(r"^-?[0-9]{1,12}\.[0-9]{2}$")
-QUANTITY_RE = re.compile(r"^-?[0-9]{1,9}(\.[0-9]{1,3})?$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# used with fullmatch: "$" alone would let a trailing newline through
+REF_RE = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
+VIN_RE = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+AMOUNT_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
+QUANTITY_RE = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,3})?")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 NOTE_MAX = 4000
 TEXT_MAX = 1000
@@ -71,26 +73,26 @@ def line_amount(quantity, unit_price):
 
 def parse_amount(value):
     """:return: Decimal of a well-formed amount string, else ``None``."""
-    if isinstance(value, str) and AMOUNT_RE.match(value):
+    if isinstance(value, str) and AMOUNT_RE.fullmatch(value):
         return Decimal(value)
     return None
 
 
 def parse_quantity(value):
     """:return: Decimal of a well-formed quantity string, else ``None``."""
-    if isinstance(value, str) and QUANTITY_RE.match(value):
+    if isinstance(value, str) and QUANTITY_RE.fullmatch(value):
         return Decimal(value)
     return None
 
 
 def is_ref(value):
     """Whether ``value`` is a shop identifier (1-64 of ``[A-Za-z0-9._:/-]``)."""
-    return isinstance(value, str) and bool(REF_RE.match(value))
+    return isinstance(value, str) and bool(REF_RE.fullmatch(value))
 
 
 def is_vin(value):
     """Whether ``value`` is a 17-character VIN without I, O or Q."""
-    return isinstance(value, str) and bool(VIN_RE.match(value))
+    return isinstance(value, str) and bool(VIN_RE.fullmatch(value))
 
 
 # ------------------------------------------------------------ canonical JSON
@@ -278,7 +280,7 @@ def validate_ro_body(body, *, resubmit=False):
     chk.ref(body, "shop_id", "")
     chk.ref(body, "shop_ro_ref", "")
     currency = body.get("currency")
-    if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
+    if not isinstance(currency, str) or not CURRENCY_RE.fullmatch(currency):
         chk.error("currency", "must be an ISO 4217 code such as USD")
     _check_vehicle(chk, body.get("vehicle"))
     chk.text(body, "complaint", "", required=False, max_len=NOTE_MAX)
@@ -315,7 +317,7 @@ def validate_invoice_body(body):
         return chk.details
     chk.text(body, "invoice_number", "", required=True, max_len=SHORT_MAX)
     date = body.get("invoice_date")
-    if not isinstance(date, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", date):
+    if not isinstance(date, str) or not DATE_RE.fullmatch(date):
         chk.error("invoice_date", "must be a date YYYY-MM-DD")
     chk.integer(body, "odometer", "", minimum=0, maximum=9_999_999)
     lines = body.get("lines")

@@ -7,6 +7,7 @@ secret.
 
 import hashlib
 import hmac
+import re
 import time
 
 from .errors import SignatureError
@@ -49,7 +50,7 @@ def parse_signature_header(header):
         if not sep:
             continue
         if key == "t":
-            if not value.isdigit() or len(value) > 12:
+            if not re.fullmatch(r"[0-9]{1,12}", value):
                 raise SignatureError("malformed signature timestamp")
             timestamp = int(value)
         elif key == "v1":

@@ -149,3 +149,11 @@ def test_derive_status():
 def test_body_digest_ignores_key_order():
     assert payload.body_digest({"a": 1, "b": [1, 2]}) == payload.body_digest({"b": [1, 2], "a": 1})
     assert payload.body_digest({"a": 1}) != payload.body_digest({"a": 2})
+
+
+@pytest.mark.parametrize("value", ["L1\n", "1.00\n", "1FTFW1E50NFA00001\n"])
+def test_trailing_newline_is_not_accepted(value):
+    assert not payload.is_ref(value)
+    assert payload.parse_amount(value) is None
+    assert not payload.is_vin(value)
+    assert payload.parse_quantity(value) is None

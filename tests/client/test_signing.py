@@ -56,3 +56,9 @@ def test_verify_window_edges_are_inclusive():
 def test_no_secret_configured_is_an_error():
     with pytest.raises(SignatureError):
         signing.sign("", BODY, T)
+
+
+@pytest.mark.parametrize("timestamp", ["²", "1٣", "12 ", "-5"])
+def test_non_ascii_or_signed_timestamp_is_a_signature_error(timestamp):
+    with pytest.raises(SignatureError):
+        signing.verify(SECRET, BODY, f"t={timestamp},v1={KNOWN_HEX}", now=T)
