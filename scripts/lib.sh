@@ -68,6 +68,17 @@ ensure_postgres() {
   fi
 }
 
+# The addon's browser tour runs in Chromium (Debian's package).
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+    || command -v google-chrome >/dev/null 2>&1 && return 0
+  say "installing Debian's chromium for the browser tour"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium; } >/dev/null 2>&1
+  command -v chromium >/dev/null 2>&1
+}
+
 db_exists() {
   [ "$(psql -d postgres -tAc "select 1 from pg_database where datname = '$1'")" = 1 ]
 }

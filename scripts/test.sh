@@ -32,6 +32,7 @@ fi
 
 step "Odoo tests (Odoo at $ODOO_ROOT)"
 ensure_postgres || { say "!! PostgreSQL is needed for the Odoo tests"; summary; exit 1; }
+ensure_chromium || { say "!! Chromium is needed for the browser tours"; summary; exit 1; }
 
 # A template with the addon's dependencies installed makes each run fast;
 # its name changes when Odoo's version or the addon's dependencies change.

@@ -8,7 +8,7 @@ reach 127.0.0.1, which is where the simulator listens.
 import requests
 
 from odoo import Command
-from odoo.tests import Form, TransactionCase
+from odoo.tests import Form, HttpCase, TransactionCase
 
 from autointegrate.client import DEFAULT_TOKEN_CACHE
 from autointegrate_sim import Simulator
@@ -21,7 +21,7 @@ AUTO_FLEET = "ELM-7"
 VIN = "1FTFW1E50NFA00001"
 
 
-class AutoIntegrateCase(TransactionCase):
+class SimulatorMixin:
     """Starts one simulator per test class and points the company at it."""
 
     @classmethod
@@ -80,7 +80,15 @@ class AutoIntegrateCase(TransactionCase):
         return self.admin_post(f"/ro/{repair.fleet_ro_id}/decide", body)
 
 
-class AutoIntegrateFlowCase(AutoIntegrateCase):
+class AutoIntegrateCase(SimulatorMixin, TransactionCase):
+    """A TransactionCase with a fleet simulator."""
+
+
+class AutoIntegrateHttpCase(SimulatorMixin, HttpCase):
+    """An HttpCase (browser tours) with a fleet simulator."""
+
+
+class FlowMixin:
     """Accounts, products and jobs of a windshield shop."""
 
     @classmethod
@@ -159,3 +167,7 @@ class AutoIntegrateFlowCase(AutoIntegrateCase):
 
     def line(self, repair, product):
         return repair.sale_order_id.order_line.filtered(lambda line: line.product_id == product)
+
+
+class AutoIntegrateFlowCase(FlowMixin, AutoIntegrateCase):
+    """Flow tests against the simulator."""
