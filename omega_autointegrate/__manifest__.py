@@ -21,10 +21,14 @@
     ],
     "demo": [
         "demo/res_company_demo.xml",
+        "demo/autointegrate_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "omega_autointegrate/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "omega_autointegrate/static/tests/**/*",
         ],
     },
     "installable": True,
