@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -117,6 +117,9 @@ class Client:
     :param session: a ``requests.Session`` to use (a new one by default)
     :param token_cache: where tokens are kept (process-wide by default)
     :param sleep: the function used to wait (tests pass a recorder)
+    :param on_exchange: called with a dict after every HTTP attempt (method,
+        path, status, idempotency_key, request_body, response_body, error,
+        duration_ms), secrets already removed; for an exchange log
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class Client:
         session=None,
         token_cache=None,
         sleep=time.sleep,
+        on_exchange=None,
     ):
         self.base_url = self._check_base_url(base_url)
         if not client_id or not client_secret:
@@ -148,6 +152,7 @@ class Client:
         self.session = session or requests.Session()
         self.token_cache = token_cache or DEFAULT_TOKEN_CACHE
         self._sleep = sleep
+        self.on_exchange = on_exchange
         self._cache_key = (self.base_url, client_id, payload.body_digest(client_secret))
 
     def __repr__(self):
@@ -364,7 +369,7 @@ class Client:
                 token = self._token()
                 headers["Authorization"] = f"Bearer {token.access_token}"
             try:
-                return self._send(method, url, path, data, headers, params)
+                return self._send_logged(method, url, path, data, headers, params)
             except AuthError:
                 if not auth or refreshed:
                     raise
@@ -385,7 +390,34 @@ class Client:
                              method, path, error, attempt, delay)
                 self._sleep(delay)
 
-    def _send(self, method, url, path, data, headers, params):
+    def _send_logged(self, method, url, path, data, headers, params):
+        """:meth:`_send`, reporting the attempt to ``on_exchange``."""
+        if not self.on_exchange:
+            return self._send(method, url, path, data, headers, params)
+        started = time.monotonic()
+        entry = {
+            "method": method,
+            "path": path + (f"?{urlencode(params)}" if params else ""),
+            "status": None,
+            "idempotency_key": headers.get("Idempotency-Key"),
+            "request_body": _loggable_request(data),
+            "response_body": None,
+            "error": None,
+        }
+        try:
+            result = self._send(method, url, path, data, headers, params, entry)
+        except AutoIntegrateError as error:
+            entry["error"] = error.message
+            raise
+        finally:
+            entry["duration_ms"] = int((time.monotonic() - started) * 1000)
+            try:
+                self.on_exchange(entry)
+            except Exception:  # a broken log must not break the call
+                _logger.exception("AutoIntegrate exchange log failed")
+        return result
+
+    def _send(self, method, url, path, data, headers, params, entry=None):
         try:
             response = self.session.request(
                 method,
@@ -404,8 +436,12 @@ class Client:
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"Cannot reach AutoIntegrate at {self.base_url}: {exc}") from exc
         with response:
+            if entry is not None:
+                entry["status"] = response.status_code
             raw = self._read(response, method, path)
         status = response.status_code
+        if entry is not None:
+            entry["response_body"] = _loggable_response(path, raw)
         if 200 <= status < 300:
             try:
                 decoded = json.loads(raw)
@@ -499,6 +535,25 @@ class Client:
         ):
             raise ProtocolError("AutoIntegrate sent a note with missing or wrong fields", retryable=False)
         return note
+
+
+LOG_BODY_MAX = 64 * 1024
+
+
+def _loggable_request(data):
+    """The request body as text for a log, without the client secret."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return urlencode({key: ("***" if key == "client_secret" else value) for key, value in data.items()})
+    return data[:LOG_BODY_MAX].decode("utf-8", "replace")
+
+
+def _loggable_response(path, raw):
+    """The answer as text for a log; a token answer keeps no token."""
+    if path == "/oauth/token":
+        return '{"access_token": "***"}'
+    return raw[:LOG_BODY_MAX].decode("utf-8", "replace")
 
 
 def _retry_after(value):

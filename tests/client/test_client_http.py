@@ -391,3 +391,33 @@ def test_malformed_answers_are_protocol_errors(client):
     with pytest.raises(ai.ProtocolError) as info:
         client._ro_state(bad)
     assert "revision" in str(info.value) and "status" in str(info.value) and "lines[0]" in str(info.value)
+
+
+def test_every_attempt_reaches_the_exchange_log_without_secrets(sim, admin, sleeps):
+    entries = []
+    client = make_client(sim, sleeps, on_exchange=entries.append)
+    admin.post("/faults", {"next": [503], "path_prefix": "/v1/repair-orders"})
+    ro = client.submit(body())
+    admin.post("/faults", {})
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("POST", "/oauth/token", 200),
+        ("POST", "/v1/repair-orders", 503),
+        ("POST", "/v1/repair-orders", 201),
+    ]
+    submit = entries[2]
+    assert submit["idempotency_key"].startswith("RO/2026/00031:submit:")
+    assert '"shop_ro_ref":"RO/2026/00031"' in submit["request_body"]
+    assert ro["ro_id"] in submit["response_body"]
+    assert entries[1]["error"] and "503" in entries[1]["error"]
+    assert all(isinstance(e["duration_ms"], int) for e in entries)
+    text = repr(entries)
+    assert SECRET not in text
+    token = client.token_cache.get(client._cache_key).access_token
+    assert token not in text
+
+
+def test_a_broken_exchange_log_does_not_break_the_call(sim, admin, sleeps):
+    def explode(entry):
+        raise RuntimeError("log down")
+    client = make_client(sim, sleeps, on_exchange=explode)
+    assert client.submit(body())["status"] == "pending"
