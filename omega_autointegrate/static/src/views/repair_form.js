@@ -4,7 +4,7 @@
  * has to go back to the fleet: it saves, then resubmits the RO.
  */
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
+import { pick } from "@web/core/utils/objects";
 import { formView } from "@web/views/form/form_view";
 import { FormController } from "@web/views/form/form_controller";
 import { FormStatusIndicator } from "@web/views/form/form_status_indicator/form_status_indicator";
@@ -29,11 +29,6 @@ const CLOSED = ["completed", "cancelled"];
 export class FleetStatusIndicator extends FormStatusIndicator {
     static template = "omega_autointegrate.FleetStatusIndicator";
 
-    setup() {
-        super.setup();
-        this.action = useService("action");
-    }
-
     get fleetResubmit() {
         const record = this.props.model.root;
         const data = record.data;
@@ -47,21 +42,18 @@ export class FleetStatusIndicator extends FormStatusIndicator {
         return record.dirty && RO_FIELDS.some((name) => name in changes);
     }
 
+    /**
+     * Runs like a header button of the form: the controller saves the job
+     * first (and stops when it cannot), then the server resubmits it; the
+     * returned notification soft-reloads the view, which destroys this
+     * component, so nothing here may touch the record afterwards.
+     */
     async saveAndSend() {
         const record = this.props.model.root;
-        if (!(await record.save())) {
-            return;
-        }
-        await this.action.doActionButton({
-            type: "object",
-            name: "action_fleet_save_and_send",
-            resModel: record.resModel,
-            resId: record.resId,
-            resIds: [record.resId],
-            context: record.context,
-            onClose: () => record.load(),
+        await this.env.onClickViewButton({
+            clickParams: { type: "object", name: "action_fleet_save_and_send" },
+            getResParams: () => pick(record, "context", "evalContext", "resModel", "resId", "resIds"),
         });
-        await record.load();
     }
 }
 
