@@ -1,1 +1,1 @@
-from . import test_accounts, test_communication, test_resubmit, test_send, test_settings
+from . import test_accounts, test_communication, test_resubmit, test_send, test_settings, test_tour
