@@ -18,6 +18,8 @@
         "views/repair_order_views.xml",
         "wizards/autointegrate_send_wizard_views.xml",
         "wizards/autointegrate_communication_wizard_views.xml",
+        "wizards/autointegrate_repair_invoice_wizard_views.xml",
+        "views/account_move_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from .repair_order import FLEET_STATUSES
+from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
 
 
 class SaleOrder(models.Model):
@@ -12,3 +13,57 @@ class SaleOrder(models.Model):
         for order in self:
             repair = order.sudo().repair_order_ids.filtered("is_autointegrate")[:1]
             order.fleet_status = repair.fleet_status if repair else False
+
+    def _fleet_job(self):
+        """:return: the AutoIntegrate job (sudo) whose quotation this is, or an empty recordset."""
+        self.ensure_one()
+        return self.sudo().repair_order_ids.filtered("is_autointegrate")[:1]
+
+    def _get_invoice_grouping_keys(self):
+        # one invoice per AutoIntegrate job: the fleet takes one invoice per RO
+        return super()._get_invoice_grouping_keys() + ["fleet_repair_id"]
+
+    def _prepare_invoice(self):
+        """Stamp the job and its authorization number on the invoice.
+
+        Nothing is refused here: this method also serves the online-payment
+        flow, which must not raise, and a draft of unapproved work is harmless
+        because ``account.move._post`` refuses to post it. The Invoice action
+        refuses unapproved jobs before it creates anything, and the down
+        payment wizard refuses AutoIntegrate jobs before it adds its lines.
+        """
+        values = super()._prepare_invoice()
+        job = self._fleet_job()
+        values["fleet_repair_id"] = job.id or False
+        if job:
+            values["fleet_authorization_number"] = job.fleet_authorization_number or False
+        return values
+
+    def _get_invoiceable_lines(self, final=False):
+        """An approved AutoIntegrate job invoices only the work the fleet
+        approved: approved and adjusted lines (at their approved quantity and
+        amount, see ``sale.order.line._prepare_invoice_line``); denied, pending
+        and unsent lines and down payments are left out. A job that cannot be
+        invoiced now keeps Odoo's lines: posting refuses them, naming each."""
+        lines = super()._get_invoiceable_lines(final)
+        if len(self) != 1:
+            return lines
+        job = self._fleet_job()
+        if not job or job._fleet_invoice_refusal():
+            return lines
+        kept = self.env["sale.order.line"]
+        section = None
+        for line in lines:
+            if line.display_type == "line_section":
+                section = line
+                continue
+            if not line.display_type and (
+                line.is_downpayment or line.fleet_status not in INVOICEABLE_LINE_STATUSES
+                or line.fleet_approved_qty <= 0
+            ):
+                continue
+            if section:
+                kept |= section
+                section = None
+            kept |= line
+        return kept

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import float_compare, float_round
 
 FLEET_LINE_STATUSES = [
     ("pending", "Awaiting fleet"),
@@ -39,3 +40,36 @@ class SaleOrderLine(models.Model):
         """FLEET COMMUNICATION from a line's own menu: that line's notes only."""
         self.ensure_one()
         return self._fleet_repair()._fleet_open_communication(line=self)
+
+    def _prepare_invoice_line(self, **optional_values):
+        """A line the fleet approved of an approved AutoIntegrate job is
+        invoiced at most at its approved quantity and amount (an adjusted
+        line at what the fleet allowed)."""
+        values = super()._prepare_invoice_line(**optional_values)
+        if self.display_type or self.is_downpayment or self.fleet_status not in ("approved", "adjusted"):
+            return values
+        job = self.order_id._fleet_job()
+        if not job or job._fleet_invoice_refusal():
+            return values
+        values.update(self._fleet_capped_invoice_values(values.get("quantity") or 0.0, values.get("price_unit") or 0.0,
+                                                        values.get("discount") or 0.0))
+        return values
+
+    def _fleet_capped_invoice_values(self, quantity, price_unit, discount):
+        """:return: ``quantity``, ``price_unit`` and ``discount`` of the
+        invoice line so that neither its quantity nor its amount exceeds what
+        the fleet approved. When the approved amount cannot be reached exactly
+        with the price's precision, the unit price is rounded down (the
+        invoice is then at most a cent under the approved amount)."""
+        self.ensure_one()
+        rounding = self.product_uom.rounding or 0.001
+        if float_compare(quantity, self.fleet_approved_qty, precision_rounding=rounding) > 0:
+            quantity = self.fleet_approved_qty
+        currency = self.currency_id
+        amount = currency.round(price_unit * (1 - discount / 100.0) * quantity)
+        if currency.compare_amounts(amount, self.fleet_approved_amount) > 0:
+            digits = self.env["decimal.precision"].precision_get("Product Price")
+            price_unit = float_round(self.fleet_approved_amount / quantity, precision_digits=digits,
+                                     rounding_method="DOWN") if quantity else 0.0
+            discount = 0.0
+        return {"quantity": quantity, "price_unit": price_unit, "discount": discount}

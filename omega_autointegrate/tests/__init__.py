@@ -1,1 +1,9 @@
-from . import test_accounts, test_communication, test_resubmit, test_send, test_settings, test_tour
+from . import (
+    test_accounts,
+    test_communication,
+    test_invoicing,
+    test_resubmit,
+    test_send,
+    test_settings,
+    test_tour,
+)

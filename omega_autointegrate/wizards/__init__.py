@@ -1,1 +1,6 @@
-from . import autointegrate_communication_wizard, autointegrate_send_wizard
+from . import (
+    autointegrate_communication_wizard,
+    autointegrate_repair_invoice_wizard,
+    autointegrate_send_wizard,
+    sale_make_invoice_advance,
+)

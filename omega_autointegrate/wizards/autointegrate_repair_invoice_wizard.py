@@ -1,0 +1,86 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+
+class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
+    """Invoice: “Invoice N jobs?” YES / NO, from the repair list or form."""
+
+    _name = "autointegrate.repair.invoice.wizard"
+    _description = "Invoice repair orders"
+
+    repair_ids = fields.Many2many("repair.order", string="Repair Orders", readonly=True)
+    message = fields.Char(compute="_compute_message")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if "repair_ids" in fields_list and self.env.context.get("active_model") == "repair.order":
+            ids = self.env.context.get("active_ids") or [self.env.context.get("active_id")]
+            values["repair_ids"] = [fields.Command.set([i for i in ids if i])]
+        return values
+
+    @api.depends("repair_ids")
+    def _compute_message(self):
+        for wizard in self:
+            count = len(wizard.repair_ids)
+            wizard.message = _("Invoice 1 job?") if count == 1 else _("Invoice %(count)s jobs?", count=count)
+
+    def action_confirm(self):
+        """YES: invoice each job, one at a time, and open the invoices.
+
+        Every job is checked first, so a job that cannot be invoiced (no
+        quotation, not approved by its fleet, changed since approval, nothing
+        left to invoice) stops the action before anything is posted. Then
+        each job is invoiced in its own savepoint: posting an AutoIntegrate
+        job's invoice sends it to the fleet, so when the fleet refuses a
+        later job, the jobs the fleet already took stay invoiced here too.
+        """
+        self.ensure_one()
+        repairs = self.repair_ids
+        if not repairs:
+            raise UserError(_("Select the jobs to invoice."))
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(_("Invoicing jobs posts their invoices: you need the Invoicing (Billing) rights."))
+        for repair in repairs:
+            repair._fleet_check_can_invoice()
+        invoices = self.env["account.move"]
+        failures = []
+        for repair in repairs:
+            try:
+                with self.env.cr.savepoint():
+                    invoices |= repair._fleet_invoice_job()
+            except UserError as error:
+                if len(repairs) == 1:
+                    raise
+                _logger.info("Invoicing %s failed: %s", repair.name, error)
+                failures.append((repair, error))
+        if failures and not invoices:
+            raise UserError("\n\n".join(str(error.args[0]) for _repair, error in failures))
+        action = self._action_open_invoices(invoices)
+        if failures:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "sticky": True,
+                    "title": _("Some jobs were not invoiced"),
+                    "message": "\n\n".join(str(error.args[0]) for _repair, error in failures),
+                    "next": action,
+                },
+            }
+        return action
+
+    def _action_open_invoices(self, invoices):
+        action = self.env["ir.actions.actions"]._for_xml_id("account.action_move_out_invoice_type")
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(invoices) == 1:
+            action.update(views=[(self.env.ref("account.view_move_form").id, "form")], res_id=invoices.id,
+                          view_mode="form")
+        else:
+            action["domain"] = [("id", "in", invoices.ids)]
+        return action
