@@ -1,6 +1,9 @@
 from . import (
     account_move,
+    autointegrate_event,
+    autointegrate_exchange,
     autointegrate_note,
+    autointegrate_sync,
     payment_transaction,
     product_template,
     repair_order,

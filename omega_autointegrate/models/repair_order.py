@@ -192,6 +192,11 @@ class RepairOrder(models.Model):
         origin = line._origin.id
         return f"L{origin}" if origin else "L-new"
 
+    def _fleet_ro_ref(self):
+        """:return: the job's reference as the fleet's id charset allows
+        (a warehouse code may hold spaces or accents)."""
+        return re.sub(r"[^A-Za-z0-9._:/-]", "-", self.name or "")[:64]
+
     def _fleet_payload(self, notes=(), line_notes=None):
         """The submit body of this job (contract 4.1), built from its quotation.
 
@@ -239,7 +244,7 @@ class RepairOrder(models.Model):
         return {
             "fleet_company_id": self.fleet_company_code or None,
             "shop_id": self.company_id.autointegrate_shop_id or None,
-            "shop_ro_ref": self.name,
+            "shop_ro_ref": self._fleet_ro_ref(),
             "currency": (order.currency_id or self.company_id.currency_id).name,
             "vehicle": vehicle,
             "complaint": (self.fleet_complaint or self.repair_request or "").strip() or None,
@@ -305,7 +310,8 @@ class RepairOrder(models.Model):
         self.ensure_one()
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR UPDATE NOWAIT", [self.id])
+                # NO KEY: rows of other transactions may still reference this job
+                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id])
         except psycopg2.errors.LockNotAvailable as error:
             raise UserError(
                 _("%(job)s is being sent to the fleet by someone else right now. Wait a moment and reopen it.",
@@ -343,7 +349,7 @@ class RepairOrder(models.Model):
             if not line.fleet_line_ref:
                 line.fleet_line_ref = sent["line_ref"]
         core_digest = payload.body_digest(self._fleet_payload(), length=32)
-        client = self.company_id._autointegrate_client()
+        client = self.company_id._autointegrate_client(self)
         try:
             if self.fleet_ro_id:
                 state = client.resubmit(self.fleet_ro_id, dict(body, base_revision=self.fleet_revision))
@@ -381,7 +387,7 @@ class RepairOrder(models.Model):
         if not self.fleet_ro_id:
             return False
         try:
-            state = self.company_id._autointegrate_client(max_attempts=2).get_ro(self.fleet_ro_id)
+            state = self.company_id._autointegrate_client(self, max_attempts=2).get_ro(self.fleet_ro_id)
         except ai.AutoIntegrateError as error:
             _logger.info("Could not refresh fleet RO %s: %s", self.fleet_ro_id, error)
             return _("The fleet could not be reached, so what is shown may be out of date. %(error)s",
@@ -398,6 +404,11 @@ class RepairOrder(models.Model):
         """
         self.ensure_one()
         sequence = state.get("sequence") or 0
+        # webhook, poll and reconciliation may race on one RO: the first to lock
+        # the row applies a sequence, the others then see it as already applied
+        self.env.cr.execute("SELECT fleet_sequence FROM repair_order WHERE id = %s FOR NO KEY UPDATE", [self.id],
+                            log_exceptions=False)
+        self.invalidate_recordset(["fleet_sequence", "fleet_ro_id", "fleet_status"])
         if self.fleet_ro_id and state.get("ro_id") != self.fleet_ro_id:
             _logger.warning("Ignoring RO state %s for %s, which is bound to %s",
                             state.get("ro_id"), self.name, self.fleet_ro_id)
@@ -406,6 +417,7 @@ class RepairOrder(models.Model):
             return False
         lines = {line.fleet_line_ref: line for line in self.sale_order_id.order_line if line.fleet_line_ref}
         newly_denied = False
+        decided = []
         seen = set()
         for line_state in state.get("lines") or []:
             line = lines.get(line_state.get("line_ref"))
@@ -414,6 +426,9 @@ class RepairOrder(models.Model):
             seen.add(line.id)
             status = line_state.get("status")
             newly_denied |= status == "denied" and line.fleet_status != "denied"
+            if status != "pending" and (status != line.fleet_status
+                                        or (line_state.get("reason") or False) != line.fleet_reason):
+                decided.append((line, line_state))
             line.sudo().write({
                 "fleet_status": status,
                 "fleet_approved_qty": payload.safe_decimal(line_state.get("approved_quantity")) or 0.0,
@@ -435,9 +450,42 @@ class RepairOrder(models.Model):
         }
         if newly_denied:
             vals["fleet_denial_pending"] = True
+        newly_asked = vals["fleet_status"] == "info_requested" and self.fleet_status != "info_requested"
         self.write(vals)
         self._fleet_store_notes(state.get("notes") or [])
+        if decided:
+            self._fleet_post_decision(decided)
+        if newly_denied or newly_asked:
+            self._fleet_schedule_followup(newly_asked)
         return True
+
+    def _fleet_post_decision(self, decided):
+        """Post the fleet's decision on each line in the chatter."""
+        labels = dict(self.env["sale.order.line"]._fields["fleet_status"]._description_selection(self.env))
+        items = Markup("").join(
+            Markup("<li>%s: <b>%s</b>%s</li>") % (
+                line.name.splitlines()[0],
+                labels.get(line_state["status"], line_state["status"]),
+                Markup(" (%s %s)") % (line_state.get("approved_quantity"), line_state.get("approved_amount"))
+                if line_state["status"] == "adjusted" else "",
+            ) + (Markup("<br/><i>%s</i>") % line_state["reason"] if line_state.get("reason") else "")
+            for line, line_state in decided
+        )
+        self.message_post(
+            body=Markup("%s<ul>%s</ul>") % (
+                _("Fleet decision by %(who)s:", who=self.fleet_decided_by or _("the fleet")), items),
+            subtype_xmlid="omega_autointegrate.mt_fleet_decision",
+        )
+
+    def _fleet_schedule_followup(self, info_requested):
+        """A denial or a question of the fleet becomes a to-do for the job's responsible."""
+        summary = (_("The fleet asks for information") if info_requested
+                   else _("The fleet denied work: fix the job and send it again"))
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            user_id=self.user_id.id or self.env.user.id,
+        )
 
     def _fleet_store_notes(self, notes):
         """Store the fleet's notes not stored yet; post the fleet's in the chatter."""
@@ -537,7 +585,7 @@ class RepairOrder(models.Model):
         to_cancel = self.filtered(lambda r: r.fleet_ro_id and r.fleet_status not in CLOSED_STATUSES)
         result = super().action_repair_cancel()
         for repair in to_cancel:
-            client = repair.company_id._autointegrate_client()
+            client = repair.company_id._autointegrate_client(repair)
             try:
                 state = client.cancel(repair.fleet_ro_id, _("Cancelled by the shop"))
             except ai.InvalidStateError:

@@ -30,9 +30,16 @@ class ResCompany(models.Model):
         help="The shop identifier AutoIntegrate gave this company; sent with every repair order.",
     )
 
-    def _autointegrate_client(self, **options):
+    # where the changes-feed poll stands (see autointegrate.sync)
+    autointegrate_poll_since = fields.Char(copy=False, readonly=True)
+    autointegrate_poll_next_since = fields.Char(copy=False, readonly=True)
+    autointegrate_poll_cursor = fields.Char(copy=False, readonly=True)
+    autointegrate_reconciled_at = fields.Datetime(copy=False, readonly=True)
+
+    def _autointegrate_client(self, repair=None, **options):
         """Build the API client of this company's AutoIntegrate account.
 
+        :param repair: the job the calls are about, for the exchange log
         :param options: extra :class:`autointegrate.Client` options
 
         :return: an :class:`autointegrate.Client`
@@ -66,6 +73,7 @@ class ResCompany(models.Model):
                 company.autointegrate_client_secret,
                 connect_timeout=float(params.get_param(PARAM_CONNECT_TIMEOUT) or ai.client.DEFAULT_CONNECT_TIMEOUT),
                 read_timeout=float(params.get_param(PARAM_READ_TIMEOUT) or ai.client.DEFAULT_READ_TIMEOUT),
+                on_exchange=self.env["autointegrate.exchange"]._logger_for(self, repair),
                 **options,
             )
         except ai.AutoIntegrateError as error:

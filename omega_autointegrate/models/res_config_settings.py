@@ -3,6 +3,7 @@ from odoo import _, fields, models
 import autointegrate as ai
 
 from ..tools import user_error
+from .autointegrate_exchange import DEFAULT_RETENTION_DAYS, PARAM_LOG_RETENTION_DAYS
 from .res_company import PARAM_CONNECT_TIMEOUT, PARAM_READ_TIMEOUT
 
 
@@ -25,6 +26,37 @@ class ResConfigSettings(models.TransientModel):
     autointegrate_read_timeout = fields.Integer(
         string="Read timeout (s)", config_parameter=PARAM_READ_TIMEOUT, default=30
     )
+
+    autointegrate_poll_interval = fields.Integer(
+        string="Poll every (minutes)", compute="_compute_autointegrate_poll_interval",
+        inverse="_inverse_autointegrate_poll_interval",
+        help="How often the fleet's changes feed is read, in case a webhook was lost.",
+    )
+    autointegrate_log_retention_days = fields.Integer(
+        string="Keep successful exchanges (days)", config_parameter=PARAM_LOG_RETENTION_DAYS,
+        default=DEFAULT_RETENTION_DAYS,
+    )
+    autointegrate_webhook_url = fields.Char(
+        string="Webhook URL", compute="_compute_autointegrate_webhook_url",
+        help="Give this address to AutoIntegrate so the fleet's decisions arrive at once.",
+    )
+
+    def _compute_autointegrate_poll_interval(self):
+        cron = self.env.ref("omega_autointegrate.ir_cron_autointegrate_poll", raise_if_not_found=False)
+        for settings in self:
+            settings.autointegrate_poll_interval = cron.sudo().interval_number if cron else 0
+
+    def _inverse_autointegrate_poll_interval(self):
+        cron = self.env.ref("omega_autointegrate.ir_cron_autointegrate_poll", raise_if_not_found=False)
+        for settings in self:
+            if cron and settings.autointegrate_poll_interval > 0:
+                cron.sudo().write({"interval_number": settings.autointegrate_poll_interval,
+                                   "interval_type": "minutes"})
+
+    def _compute_autointegrate_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for settings in self:
+            settings.autointegrate_webhook_url = f"{base}/autointegrate/webhook/{self.env.cr.dbname}"
 
     def action_autointegrate_test_connection(self):
         """Fetch a token with the saved settings and say whether it worked.

@@ -2,6 +2,7 @@ from . import (
     test_accounts,
     test_communication,
     test_invoicing,
+    test_live_status,
     test_resubmit,
     test_send,
     test_settings,

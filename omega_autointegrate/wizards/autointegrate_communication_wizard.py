@@ -50,7 +50,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
         if not text:
             return self._action_open()
         line_ref = self.sale_line_id.fleet_line_ref or None
-        client = repair.company_id._autointegrate_client()
+        client = repair.company_id._autointegrate_client(repair)
         try:
             note = client.add_note(
                 repair.fleet_ro_id, text, line_ref=line_ref, author=self.env.user.name[:128],

@@ -1,0 +1,156 @@
+import json
+import logging
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from autointegrate import signing
+from autointegrate.errors import SignatureError
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+LOG_BODY_MAX = 64 * 1024
+
+
+class AutoIntegrateEvent(models.Model):
+    """A webhook event of the fleet (contract 7), stored before it is
+    acknowledged: a repeated ``event_id`` is recognised, an event that could
+    not be applied is kept and applied again by the polling cron."""
+
+    _name = "autointegrate.event"
+    _description = "AutoIntegrate webhook event"
+    _order = "id desc"
+    _rec_name = "event_id"
+    _check_company_auto = True
+
+    event_id = fields.Char(string="Event ID", required=True, readonly=True)
+    event_type = fields.Char(string="Type", readonly=True)
+    ro_id = fields.Char(string="Fleet RO", readonly=True, index=True)
+    sequence = fields.Integer(readonly=True)
+    payload = fields.Text(readonly=True)
+    state = fields.Selection(
+        [("received", "Received"), ("applied", "Applied"), ("stale", "Already known"), ("error", "Error")],
+        default="received", required=True, readonly=True, index=True,
+    )
+    error = fields.Text(readonly=True)
+    repair_id = fields.Many2one("repair.order", string="Repair Order", readonly=True, ondelete="set null",
+                                index="btree_not_null", check_company=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+
+    _sql_constraints = [
+        ("event_id_unique", "unique(event_id)", "An AutoIntegrate event is stored once."),
+    ]
+
+    @api.model
+    def _receive(self, raw, signature, now=None):
+        """Verify, store and apply one webhook delivery. Makes no outbound call.
+
+        :param raw: the raw request body (bytes)
+        :param signature: the ``X-AutoIntegrate-Signature`` header
+        :return: ``(http_status, json_body)``
+        """
+        if len(raw) > MAX_BODY_BYTES:
+            return 413, _error("bad_request", "body over 1 MB")
+        company = self._company_for_signature(raw, signature, now)
+        if not company:
+            return 401, _error("unauthorized", "missing, stale or wrong signature")
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return 400, _error("bad_request", "body is not JSON")
+        problem = _event_problem(event)
+        if problem:
+            return 400, _error("bad_request", problem)
+        repair = self.env["repair.order"].sudo().search(
+            [("fleet_ro_id", "=", event["ro_id"]), ("company_id", "=", company.id)], limit=1)
+        if not repair:
+            # maybe our submit has not committed yet: a 404 makes the fleet retry
+            return 404, _error("not_found", "unknown RO")
+        # stored first, once: a repeated event_id is acknowledged and not applied again
+        self.env.cr.execute(
+            """INSERT INTO autointegrate_event
+                   (event_id, event_type, ro_id, sequence, payload, state, repair_id, company_id,
+                    create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, %s, %s, 'received', %s, %s, %s, %s, now() at time zone 'UTC',
+                       now() at time zone 'UTC')
+               ON CONFLICT (event_id) DO NOTHING
+               RETURNING id""",
+            [event["event_id"], event.get("type"), event["ro_id"], event["sequence"],
+             raw.decode("utf-8", "replace"), repair.id, company.id, self.env.uid, self.env.uid],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return 200, {"status": "duplicate"}
+        stored = self.sudo().browse(row[0])
+        stored._apply(event["data"])
+        self.env["autointegrate.exchange"].sudo().create({
+            "direction": "in",
+            "endpoint": "POST /autointegrate/webhook",
+            "status": 200,
+            "event_id": event["event_id"],
+            "request_body": raw[:LOG_BODY_MAX].decode("utf-8", "replace"),
+            "response_body": json.dumps({"status": stored.state}),
+            "error": stored.error,
+            "repair_id": repair.id,
+            "company_id": company.id,
+        })
+        return 200, {"status": stored.state}
+
+    def _apply(self, state):
+        """Apply the event's RO state; an error is stored, not raised."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                applied = self.repair_id._fleet_apply_state(state)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # another transaction is applying this RO: Odoo runs the request again
+        except Exception as error:  # kept for the cron to apply again
+            _logger.warning("AutoIntegrate event %s could not be applied; kept for a retry", self.event_id,
+                            exc_info=True)
+            self.write({"state": "error", "error": str(error)[:2000]})
+            return False
+        self.write({"state": "applied" if applied else "stale", "error": False})
+        return applied
+
+    @api.model
+    def _retry_failed(self, limit=100):
+        """Apply again the events stored with an error (called by the poll cron)."""
+        events = self.sudo().search([("state", "=", "error")], limit=limit, order="id")
+        for event in events:
+            event._apply(json.loads(event.payload)["data"])
+        return events
+
+    @api.model
+    def _company_for_signature(self, raw, signature, now=None):
+        companies = self.env["res.company"].sudo().search([("autointegrate_webhook_secret", "!=", False)])
+        for company in companies:
+            try:
+                signing.verify(company.autointegrate_webhook_secret, raw, signature, now=now)
+            except SignatureError:
+                continue
+            return company
+        return self.env["res.company"]
+
+
+def _error(code, message):
+    return {"error": {"code": code, "message": message, "details": []}}
+
+
+def _event_problem(event):
+    """:return: what is wrong with a decoded event, or None."""
+    if not isinstance(event, dict):
+        return "body is not a JSON object"
+    if not isinstance(event.get("event_id"), str) or not 0 < len(event["event_id"]) <= 128:
+        return "event_id missing"
+    if not isinstance(event.get("ro_id"), str) or not event["ro_id"]:
+        return "ro_id missing"
+    sequence = event.get("sequence")
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        return "sequence missing"
+    data = event.get("data")
+    if not isinstance(data, dict) or data.get("ro_id") != event["ro_id"]:
+        return "data is not the RO's state"
+    if not isinstance(data.get("lines"), list) or not isinstance(data.get("sequence"), int):
+        return "data is not the RO's state"
+    return None

@@ -1,0 +1,102 @@
+import logging
+
+from odoo import api, fields, models
+
+import autointegrate as ai
+
+from .repair_order import CLOSED_STATUSES
+
+_logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+
+class AutoIntegrateSync(models.AbstractModel):
+    """Fallbacks of the webhooks: the changes-feed poll and the nightly
+    reconciliation. Both apply states through ``_fleet_apply_state``, like
+    the webhook, so any of them may see a state first."""
+
+    _name = "autointegrate.sync"
+    _description = "AutoIntegrate polling and reconciliation"
+
+    @api.model
+    def _companies(self):
+        return self.env["res.company"].sudo().search([
+            ("autointegrate_api_url", "!=", False), ("autointegrate_client_id", "!=", False),
+        ])
+
+    @api.model
+    def _apply_states(self, company, states):
+        """Apply a batch of RO states of one company.
+
+        :return: how many were newer than what the jobs had
+        """
+        by_ro = {state["ro_id"]: state for state in states}
+        repairs = self.env["repair.order"].sudo().search(
+            [("fleet_ro_id", "in", list(by_ro)), ("company_id", "=", company.id)])
+        applied = 0
+        for repair in repairs:
+            applied += bool(repair._fleet_apply_state(by_ro[repair.fleet_ro_id]))
+        return applied
+
+    @api.model
+    def _poll_company(self, company):
+        """Read one page of the company's changes feed and apply it.
+
+        The walk's filter and cursor are kept on the company, so a walk goes
+        on where it stopped; the next walk starts at the newest ``updated_at``
+        seen (the RO at that second comes again and is ignored by sequence).
+
+        :return: whether more pages remain
+        """
+        client = company._autointegrate_client()
+        since = company.autointegrate_poll_since or None
+        try:
+            page = client.changes(updated_since=since, limit=PAGE_SIZE,
+                                  cursor=company.autointegrate_poll_cursor or None)
+        except ai.BadRequestError:
+            # an expired or foreign cursor: start this walk again
+            company.autointegrate_poll_cursor = False
+            page = client.changes(updated_since=since, limit=PAGE_SIZE)
+        self._apply_states(company, page["items"])
+        newest = max([company.autointegrate_poll_next_since or since or ""]
+                     + [item["updated_at"] for item in page["items"] if isinstance(item.get("updated_at"), str)])
+        if page["next_cursor"]:
+            company.write({"autointegrate_poll_cursor": page["next_cursor"],
+                           "autointegrate_poll_next_since": newest or False})
+        else:
+            company.write({"autointegrate_poll_cursor": False, "autointegrate_poll_since": newest or False,
+                           "autointegrate_poll_next_since": False})
+        return bool(page["next_cursor"])
+
+    @api.model
+    def _cron_poll(self):
+        """Cron: one page per company per run; runs again at once while pages remain."""
+        self.env["autointegrate.event"]._retry_failed()
+        companies = self._companies()
+        remaining = 0
+        for company in companies:
+            try:
+                remaining += self._poll_company(company)
+            except ai.AutoIntegrateError as error:
+                _logger.warning("AutoIntegrate poll of %s failed: %s", company.name, error)
+        self.env["ir.cron"]._notify_progress(done=len(companies), remaining=remaining)
+
+    @api.model
+    def _cron_reconcile(self):
+        """Cron, nightly: read every open RO and store what a lost webhook left behind."""
+        for company in self._companies():
+            repairs = self.env["repair.order"].sudo().search([
+                ("company_id", "=", company.id), ("fleet_ro_id", "!=", False),
+                ("fleet_status", "not in", CLOSED_STATUSES),
+            ])
+            client = company._autointegrate_client()
+            for repair in repairs:
+                try:
+                    repair._fleet_apply_state(client.get_ro(repair.fleet_ro_id))
+                except ai.AutoIntegrateError as error:
+                    _logger.warning("AutoIntegrate reconciliation of %s failed: %s", repair.name, error)
+                    if not error.retryable:
+                        continue
+                    break  # the fleet is down: try again next night
+            company.autointegrate_reconciled_at = fields.Datetime.now()

@@ -1,0 +1,387 @@
+import json
+import threading
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.api import Transaction
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tests import tagged
+
+from autointegrate import signing
+
+from ..models import autointegrate_sync
+from .common import FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
+
+WEBHOOK_SECRET = "odoo-test-webhook"
+
+
+class LiveStatusMixin:
+    def decided_job(self, status="denied"):
+        """A job sent to the fleet, then decided there (not yet seen by Odoo)."""
+        repair = self.make_job()
+        self.send(repair)
+        self.fleet_decide(repair, all=status)
+        return repair
+
+    def fleet_state(self, repair_or_ro_id):
+        ro_id = getattr(repair_or_ro_id, "fleet_ro_id", repair_or_ro_id)
+        state = self.admin_get(f"/ro/{ro_id}")
+        for key in ("client_id", "body", "invoice", "cancel_reason"):
+            state.pop(key, None)
+        return state
+
+    def event(self, state, event_id="evt_1", sequence=None):
+        return json.dumps({
+            "event_id": event_id, "type": "ro.updated", "occurred_at": state["updated_at"],
+            "ro_id": state["ro_id"], "sequence": state["sequence"] if sequence is None else sequence,
+            "data": state,
+        }).encode()
+
+    def decision_messages(self, repair):
+        subtype = self.env.ref("omega_autointegrate.mt_fleet_decision")
+        return repair.message_ids.filtered(lambda message: message.subtype_id == subtype)
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(LiveStatusMixin, AutoIntegrateFlowCase):
+    def receive(self, raw, signature="sign", timestamp=None):
+        if signature == "sign":
+            signature = signing.sign(WEBHOOK_SECRET, raw, timestamp)
+        return self.env["autointegrate.event"]._receive(raw, signature)
+
+    def test_valid_event_is_stored_and_applied(self):
+        repair = self.decided_job()
+        status, body = self.receive(self.event(self.fleet_state(repair)))
+        self.assertEqual((status, body), (200, {"status": "applied"}))
+        self.assertEqual(repair.fleet_status, "denied")
+        event = self.env["autointegrate.event"].search([("event_id", "=", "evt_1")])
+        self.assertEqual((event.state, event.repair_id), ("applied", repair))
+        log = self.env["autointegrate.exchange"].search([("event_id", "=", "evt_1")])
+        self.assertEqual((log.direction, log.status, log.repair_id), ("in", 200, repair))
+
+    def test_bad_missing_and_stale_signatures_are_refused(self):
+        repair = self.decided_job()
+        raw = self.event(self.fleet_state(repair))
+        for signature in (signing.sign("another-secret", raw), None, "t=1,v1=00",
+                          signing.sign(WEBHOOK_SECRET, raw, time.time() - 301)):
+            with self.subTest(signature=signature):
+                self.assertEqual(self.receive(raw, signature)[0], 401)
+        self.assertEqual(repair.fleet_status, "pending")
+        self.assertFalse(self.env["autointegrate.event"].search([("repair_id", "=", repair.id)]))
+
+    def test_replayed_event_changes_nothing(self):
+        repair = self.decided_job()
+        raw = self.event(self.fleet_state(repair))
+        self.assertEqual(self.receive(raw)[0], 200)
+        self.assertEqual(self.receive(raw), (200, {"status": "duplicate"}))
+        self.assertEqual(self.env["autointegrate.event"].search_count([("event_id", "=", "evt_1")]), 1)
+        self.assertEqual(len(self.decision_messages(repair)), 1)
+        self.assertEqual(len(repair.activity_ids), 1)
+
+    def test_out_of_order_sequences(self):
+        repair = self.decided_job("denied")
+        old = self.fleet_state(repair)
+        self.fleet_decide(repair, all="approved")
+        new = self.fleet_state(repair)
+        self.assertGreater(new["sequence"], old["sequence"])
+        self.assertEqual(self.receive(self.event(new, "evt_new"))[1], {"status": "applied"})
+        self.assertEqual(self.receive(self.event(old, "evt_old"))[1], {"status": "stale"})
+        self.assertEqual(repair.fleet_status, "approved")
+
+    def test_unknown_ro_oversize_and_non_json(self):
+        repair = self.decided_job()
+        state = self.fleet_state(repair)
+        mismatched = json.loads(self.event(state))
+        mismatched["data"]["ro_id"] = "AI-OTHER1"
+        self.assertEqual(self.receive(json.dumps(mismatched).encode())[0], 400)  # data is not the event's RO
+        unknown = dict(state, ro_id="AI-NOPE99")
+        raw = json.dumps({"event_id": "evt_x", "type": "ro.updated", "ro_id": "AI-NOPE99", "sequence": 1,
+                          "data": unknown}).encode()
+        self.assertEqual(self.receive(raw)[0], 404)
+        self.assertEqual(self.receive(b"x" * (1024 * 1024 + 1))[0], 413)
+        self.assertEqual(self.receive(b"{not json")[0], 400)
+        self.assertEqual(self.receive(b"[]")[0], 400)
+        self.assertFalse(self.env["autointegrate.event"].search([("ro_id", "in", (repair.fleet_ro_id, "AI-NOPE99"))]))
+
+    def test_an_event_that_cannot_be_applied_is_kept_and_retried(self):
+        repair = self.decided_job()
+        raw = self.event(self.fleet_state(repair))
+        with patch.object(type(repair), "_fleet_apply_state", side_effect=RuntimeError("disk full")):
+            self.assertEqual(self.receive(raw), (200, {"status": "error"}))
+        event = self.env["autointegrate.event"].search([("event_id", "=", "evt_1")])
+        self.assertEqual(event.state, "error")
+        self.assertEqual(repair.fleet_status, "pending")
+        self.env["autointegrate.event"]._retry_failed()
+        self.assertEqual((event.state, repair.fleet_status), ("applied", "denied"))
+
+
+@tagged("post_install", "-at_install")
+class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
+    def test_decision_message_lists_every_line(self):
+        repair = self.make_job()
+        self.send(repair)
+        glass = self.line(repair, self.windshield).fleet_line_ref
+        labor = self.line(repair, self.labor).fleet_line_ref
+        self.fleet_decide(repair, {glass: {"status": "approved"},
+                                   labor: {"status": "denied", "reason": "Max <1.0> h"}})
+        repair.action_send_to_fleet()
+        body = self.decision_messages(repair).body
+        self.assertIn("Windshield FW05432 GTY", body)
+        self.assertIn("Install windshield", body)
+        self.assertIn("Denied", body)
+        self.assertIn("Max &lt;1.0&gt; h", body)
+
+    def test_denial_and_question_schedule_a_todo_for_the_responsible(self):
+        technician = self.env["res.users"].create({"name": "Tech", "login": "tech-ai"})
+        repair = self.make_job()
+        repair.user_id = technician
+        self.send(repair)
+        self.fleet_decide(repair, all="denied")
+        repair.action_send_to_fleet()
+        self.assertEqual(repair.activity_ids.user_id, technician)
+        self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": "Brand?", "request_info": True})
+        repair.action_send_to_fleet()
+        self.assertEqual(len(repair.activity_ids), 2)
+        self.assertIn("information", repair.activity_ids[-1].summary + repair.activity_ids[0].summary)
+
+    def test_fleet_status_is_tracked(self):
+        repair = self.make_job()
+        self.send(repair)
+        self.env.cr.flush()  # end of the "transaction" that created the job (creation is not tracked)
+        self.fleet_decide(repair, all="approved")
+        repair.action_send_to_fleet()
+        self.env.cr.flush()  # tracking values are written before commit
+        repair.invalidate_recordset(["message_ids"])
+        tracked = repair.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "fleet_status")
+        self.assertTrue(tracked)
+
+
+@tagged("post_install", "-at_install")
+class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
+    def test_several_pages_cursor_kept_and_resumed(self):
+        repairs = [self.decided_job("approved") for _ in range(5)]
+        self.assertTrue(all(r.fleet_status == "pending" for r in repairs))
+        sync = self.env["autointegrate.sync"]
+        with patch.object(autointegrate_sync, "PAGE_SIZE", 2):
+            self.assertTrue(sync._poll_company(self.company))
+            cursor = self.company.autointegrate_poll_cursor
+            self.assertTrue(cursor)
+            # a restart: nothing in memory, the cursor is read back from the company
+            self.env.invalidate_all()
+            self.assertEqual(self.company.autointegrate_poll_cursor, cursor)
+            pages = 1
+            while sync._poll_company(self.company):
+                pages += 1
+        self.assertGreaterEqual(pages, 2)
+        self.assertEqual([r.fleet_status for r in repairs], ["approved"] * 5)
+        self.assertFalse(self.company.autointegrate_poll_cursor)
+        since = self.company.autointegrate_poll_since
+        self.assertTrue(since)
+        # the next walk starts at the newest change seen: nothing is applied twice
+        messages = sum(len(self.decision_messages(r)) for r in repairs)
+        self.assertFalse(sync._poll_company(self.company))
+        self.assertEqual(sum(len(self.decision_messages(r)) for r in repairs), messages)
+        query = self.fleet_requests("/v1/repair-orders", "GET")[-1]["path"]
+        self.assertIn("updated_since=", query)
+
+    def test_expired_cursor_restarts_the_walk(self):
+        repair = self.decided_job("approved")
+        self.company.autointegrate_poll_cursor = "bogus:2"
+        self.env["autointegrate.sync"]._poll_company(self.company)
+        self.assertEqual(repair.fleet_status, "approved")
+
+    def test_poll_page_query_budget(self):
+        for _ in range(3):
+            self.decided_job("approved")
+        sync = self.env["autointegrate.sync"]
+        self.env.flush_all()
+        # a page of three ROs, their lines, notes and messages (43 measured)
+        with self.assertQueryCount(__system__=45):
+            sync._poll_company(self.company)
+
+    def test_cron_runs(self):
+        repair = self.decided_job("approved")
+        self.env.ref("omega_autointegrate.ir_cron_autointegrate_poll").method_direct_trigger()
+        self.assertEqual(repair.fleet_status, "approved")
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
+    def test_nightly_reconciliation_repairs_a_lost_webhook(self):
+        # the simulator runs without a webhook URL: every event is "lost"
+        self.assertFalse(self.admin_get("/config")["clients"][self.company.autointegrate_client_id]["webhook_url"])
+        open_job = self.decided_job("denied")
+        closed_job = self.make_job()
+        self.send(closed_job)
+        closed_job.action_repair_cancel()
+        self.env["autointegrate.sync"]._cron_reconcile()
+        self.assertEqual(open_job.fleet_status, "denied")
+        self.assertEqual(closed_job.fleet_status, "cancelled")
+        self.assertTrue(self.company.autointegrate_reconciled_at)
+
+
+@tagged("post_install", "-at_install")
+class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
+    def test_every_call_is_logged_without_secrets(self):
+        repair = self.make_job()
+        self.send(repair)
+        logs = self.env["autointegrate.exchange"].search([("direction", "=", "out")], order="id")
+        self.assertEqual([log.endpoint for log in logs], ["POST /oauth/token", "POST /v1/repair-orders"])
+        submit = logs[1]
+        self.assertEqual((submit.status, submit.repair_id, submit.success), (201, repair, True))
+        self.assertTrue(submit.idempotency_key.startswith(f"{repair.name}:submit:"))
+        self.assertIn(repair.fleet_ro_id, submit.response_body)
+        self.assertTrue(submit.duration_ms >= 0)
+        text = " ".join((log.request_body or "") + (log.response_body or "") for log in logs)
+        self.assertNotIn(self.company.autointegrate_client_secret, text)
+        self.assertIn("client_secret=%2A%2A%2A", logs[0].request_body)
+
+    def test_failed_calls_survive_the_rollback(self):
+        repair = self.make_job()
+        self.admin_post("/faults", {"next": [422]})
+        try:
+            with self.assertRaises(UserError), self.env.cr.savepoint():
+                self.send(repair)
+        finally:
+            self.admin_post("/faults", {})
+        # the savepoint rolled the entries back; the post-rollback hook writes
+        # them again in a transaction of its own
+        written = []
+        with patch.object(type(self.env["autointegrate.exchange"]), "_write_after_rollback",
+                          side_effect=lambda registry, values: written.append(values)):
+            self.env.cr.postrollback.run()
+        self.assertTrue(any(values["status"] == 422 for values in written))
+
+    def test_purge_keeps_failures_and_recent_entries(self):
+        log = self.env["autointegrate.exchange"]
+        old_ok, old_failed, recent_ok = log.create([
+            {"direction": "out", "endpoint": "GET /x", "status": 200, "company_id": self.company.id},
+            {"direction": "out", "endpoint": "GET /x", "status": 503, "error": "down", "company_id": self.company.id},
+            {"direction": "out", "endpoint": "GET /x", "status": 200, "company_id": self.company.id},
+        ])
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE autointegrate_exchange SET create_date = %s WHERE id IN %s",
+                            [fields.Datetime.now() - timedelta(days=40), (old_ok.id, old_failed.id)])
+        self.env.invalidate_all()
+        self.assertEqual(log._gc_exchanges(), 1)
+        self.assertFalse(old_ok.exists())
+        self.assertTrue(old_failed.exists() and recent_ok.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestRace(LiveStatusMixin, AutoIntegrateFlowCase):
+    """Webhook and poll apply the same state at the same time, each in its own
+    transaction: one message, one activity, one copy of each note."""
+
+    def test_race_of_webhook_and_poll_leaves_one_message(self):
+        registry = self.registry
+        # committed data, so that two real transactions can race on it
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            # a company of its own: the test transaction holds the main company's row
+            settings = ["autointegrate_api_url", "autointegrate_client_id", "autointegrate_client_secret",
+                        "autointegrate_shop_id"]
+            company = env["res.company"].create(dict(
+                {name: self.company[name] for name in settings},
+                name="Race Shop", autointegrate_webhook_secret="race-webhook-secret"))
+            env = env(context={"allowed_company_ids": [company.id]})
+            partner = env["res.partner"].create({"name": "Race Fleet", "is_company": True,
+                                                  "fleet_invoice_method": "autointegrate",
+                                                  "fleet_company_code": FLEET})
+            product = env["product.product"].create({"name": "Race part", "list_price": 10.0,
+                                                      "taxes_id": [Command.clear()]})
+            repair = env["repair.order"].create({"partner_id": partner.id, "move_ids": [Command.create({
+                "product_id": product.id, "product_uom_qty": 1.0, "repair_line_type": "add"})]})
+            repair.action_create_sale_order()
+            body = repair._fleet_payload()
+            for line, sent in zip(repair._fleet_lines(), body["lines"], strict=True):
+                line.fleet_line_ref = sent["line_ref"]
+            repair._fleet_apply_state(company._autointegrate_client().submit(body))
+            repair_id, ro_id, company_id = repair.id, repair.fleet_ro_id, company.id
+        try:
+            self.admin_post(f"/ro/{ro_id}/decide", {"all": "denied", "decided_by": "J. Rivera"})
+            self.admin_post(f"/ro/{ro_id}/notes", {"text": "Not covered", "author": "J. Rivera"})
+            state = self.fleet_state(ro_id)
+            raw = self.event(state)
+            barrier = threading.Barrier(2)
+            errors, retried = [], []
+
+            def run(env, via):
+                if via == "webhook":
+                    env["autointegrate.event"]._receive(raw, signing.sign("race-webhook-secret", raw))
+                else:
+                    env["autointegrate.sync"]._apply_states(env["res.company"].browse(company_id), [state])
+
+            def apply(via):
+                try:
+                    with registry.cursor() as cr:
+                        barrier.wait(timeout=10)
+                        # as Odoo's retrying() does for a request or a cron (it needs the
+                        # registry lock the test runner holds, hence this copy): the loser of
+                        # the row lock meets a serialization failure, rolls back, runs again
+                        for _attempt in range(5):
+                            # a transaction of its own, so Environment needs no registry lookup
+                            cr.transaction = Transaction(registry)
+                            try:
+                                run(api.Environment(cr, SUPERUSER_ID, {}), via)
+                                cr.commit()
+                                break
+                            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                                cr.rollback()
+                                retried.append(via)
+                except Exception as error:  # reported by the assertion below
+                    errors.append(error)
+
+            threads = [threading.Thread(target=apply, args=(via,)) for via in ("webhook", "poll")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            self.assertFalse(any(thread.is_alive() for thread in threads))
+            self.assertEqual(errors, [])
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                repair = env["repair.order"].browse(repair_id)
+                subtype = env.ref("omega_autointegrate.mt_fleet_decision")
+                self.assertEqual(repair.fleet_status, "denied")
+                self.assertEqual(len(repair.message_ids.filtered(lambda m: m.subtype_id == subtype)), 1)
+                self.assertEqual(len(repair.activity_ids), 1)
+                self.assertEqual(repair.fleet_note_ids.mapped("text"), ["Not covered"])
+        finally:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["res.company"].browse(company_id).write({"autointegrate_api_url": False,
+                                                             "autointegrate_webhook_secret": False})
+                env["autointegrate.event"].search([("repair_id", "=", repair_id)]).unlink()
+                env["autointegrate.exchange"].search([("repair_id", "=", repair_id)]).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookOverHttp(LiveStatusMixin, FlowMixin, AutoIntegrateHttpCase):
+    """The simulator delivers a real signed webhook to Odoo's endpoint."""
+
+    def test_fleet_decision_arrives_by_webhook(self):
+        url = f"http://127.0.0.1:{self.http_port()}/autointegrate/webhook/{self.env.cr.dbname}"
+        repair = self.make_job()
+        self.send(repair)
+        self.env.flush_all()
+        # only now: while this test thread queries, the server must not serve a webhook on the same cursor
+        self.admin_post("/config", {"webhook_url": url, "webhook_secret": WEBHOOK_SECRET,
+                                    "webhook_backoff_s": 0.2})
+        self.fleet_decide(repair, all="approved")
+        self.env.flush_all()  # the webhook's request reads the job from the database
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            events = self.admin_get("/webhooks")["events"]
+            if events and all(event["delivered"] for event in events):
+                break
+            time.sleep(0.1)
+        self.assertTrue(events and all(event["delivered"] for event in events), events)
+        self.env.invalidate_all()
+        self.assertEqual(repair.fleet_status, "approved")
+        stored = self.env["autointegrate.event"].search([("repair_id", "=", repair.id)])
+        self.assertEqual(set(stored.mapped("state")) - {"stale"}, {"applied"})
