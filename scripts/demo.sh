@@ -22,7 +22,8 @@ step "Fleet simulator on http://127.0.0.1:$SIM_PORT (fleet page: http://127.0.0.
 "$PY" -m autointegrate_sim --host 127.0.0.1 --port "$SIM_PORT" --admin \
   --fleet ENT-0042 --fleet ELM-7:250.00 \
   --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17 \
-  --db .run/demo-sim.sqlite3 &
+  --webhook-url "http://127.0.0.1:$ODOO_PORT/autointegrate/webhook/$DB" --webhook-secret demo-webhook-secret \
+  --webhook-backoff 2 --db .run/demo-sim.sqlite3 &
 sim_pid=$!
 trap 'kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null' EXIT
 sleep 1
