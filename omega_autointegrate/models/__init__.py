@@ -1,3 +1,7 @@
+# the mixin first: models below inherit it, and some import each other early
+from . import fleet_normalize_mixin
+
+# isort: split
 from . import (
     account_move,
     autointegrate_event,

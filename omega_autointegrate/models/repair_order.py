@@ -53,7 +53,8 @@ LINE_FIELD_LABELS = {
 
 
 class RepairOrder(models.Model):
-    _inherit = "repair.order"
+    _name = "repair.order"
+    _inherit = ["repair.order", "autointegrate.normalize.mixin"]
 
     is_autointegrate = fields.Boolean(
         string="AutoIntegrate Job", compute="_compute_is_autointegrate", store=True,
@@ -161,18 +162,8 @@ class RepairOrder(models.Model):
                       vin=repair.fleet_vin)
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            self._fleet_normalize(vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._fleet_normalize(vals)
-        return super().write(vals)
-
-    @staticmethod
-    def _fleet_normalize(vals):
+    @api.model
+    def _fleet_normalize(self, vals):
         if isinstance(vals.get("fleet_vin"), str):
             vals["fleet_vin"] = re.sub(r"\s+", "", vals["fleet_vin"]).upper() or False
 

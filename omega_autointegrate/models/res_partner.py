@@ -5,7 +5,8 @@ from autointegrate import payload
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "autointegrate.normalize.mixin"]
 
     # Not account's invoice_sending_method (how a PDF travels): this says who
     # must approve the work before it is invoiced.
@@ -26,18 +27,8 @@ class ResPartner(models.Model):
     def _commercial_fields(self):
         return super()._commercial_fields() + ["fleet_invoice_method", "fleet_company_code"]
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            self._fleet_normalize(vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._fleet_normalize(vals)
-        return super().write(vals)
-
-    @staticmethod
-    def _fleet_normalize(vals):
+    @api.model
+    def _fleet_normalize(self, vals):
         if isinstance(vals.get("fleet_company_code"), str):
             vals["fleet_company_code"] = vals["fleet_company_code"].strip() or False
 
