@@ -17,8 +17,13 @@ DEFAULTS = {
     # extension (not in the contract): process, then send the headers with the
     # full Content-Length but only half the body, then close the connection
     "truncate_next": 0,
+    # extension: when above zero, ``delay_s`` slows only that many requests
+    # (then stops) instead of every request until cleared
+    "delay_next": 0,
 }
 COUNTERS = ("drop_connection_next", "rate_limit_next", "drop_after_processing_next", "truncate_next")
+#: counters checked like the others but independent of the fault a request gets
+INDEPENDENT_COUNTERS = ("delay_next",)
 #: faults applied after processing the request
 AFTER = ("drop_after_processing_next", "truncate_next")
 
@@ -45,6 +50,7 @@ class Faults:
     def __init__(self):
         self._lock = threading.Lock()
         self._faults = dict(DEFAULTS, next=[])
+        self._delay_limited = False
 
     def get(self):
         with self._lock:
@@ -60,6 +66,7 @@ class Faults:
             with self._lock:
                 self._faults = dict(DEFAULTS, **body)
                 self._faults["next"] = list(self._faults["next"])
+                self._delay_limited = self._faults["delay_next"] > 0
         return details
 
     def clear(self):
@@ -74,7 +81,13 @@ class Faults:
             faults = self._faults
             if not path.startswith(faults["path_prefix"]):
                 return Decision()
-            decision = Decision(delay_s=faults["delay_s"], retry_after=faults["retry_after"])
+            delay_s = faults["delay_s"]
+            if self._delay_limited:
+                if faults["delay_next"] > 0:
+                    faults["delay_next"] -= 1
+                else:
+                    delay_s = 0
+            decision = Decision(delay_s=delay_s, retry_after=faults["retry_after"])
             if faults["next"]:
                 decision.fault, decision.status = "next", faults["next"].pop(0)
                 return decision
@@ -105,7 +118,7 @@ def _check(body):
         elif key == "path_prefix":
             if not isinstance(value, str):
                 details.append({"field": key, "message": "must be a string"})
-        elif key in COUNTERS:
+        elif key in COUNTERS + INDEPENDENT_COUNTERS:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 details.append({"field": key, "message": "must be a non-negative integer"})
         elif not _is_number(value):

@@ -78,6 +78,19 @@ def test_delay_applies_to_matching_paths_until_cleared(api, admin):
     assert [r["fault"] for r in admin.requests()["items"]][-2:] == ["delay_s", None]
 
 
+def test_delay_next_slows_only_that_many_requests(api, admin):
+    api.token  # noqa: B018
+    admin.set_faults(delay_s=0.3, delay_next=1, path_prefix="/v1/")
+    start = time.monotonic()
+    assert api.get(PREFIX).status_code == 200
+    assert time.monotonic() - start >= 0.3
+    assert admin.faults()["delay_next"] == 0
+    start = time.monotonic()
+    assert api.get(PREFIX).status_code == 200
+    assert time.monotonic() - start < 0.3
+    assert [r["fault"] for r in admin.requests()["items"]][-2:] == ["delay_s", None]
+
+
 def test_faults_are_validated_and_reset(admin):
     with pytest.raises(Exception, match="422"):
         admin.set_faults(next=["503"])
