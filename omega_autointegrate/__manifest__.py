@@ -1,8 +1,8 @@
 {
     "name": "Omega AutoIntegrate",
-    "version": "18.0.1.0.0",
-    "category": "Services/Repair",
-    "summary": "Send repair orders to rental and lease fleets through AutoIntegrate for approval",
+    "version": "18.0.1.1.0",
+    "category": "Services/Repairs",
+    "summary": "Rental and lease fleets approve repair orders through AutoIntegrate; invoice what they approved",
     "author": "Omega",
     "website": "https://github.com/omega/omega-autointegrate",
     "license": "LGPL-3",
@@ -22,6 +22,7 @@
         "wizards/autointegrate_communication_wizard_views.xml",
         "wizards/autointegrate_repair_invoice_wizard_views.xml",
         "views/account_move_views.xml",
+        "views/autointegrate_report_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",
@@ -35,6 +36,4 @@
             "omega_autointegrate/static/tests/**/*",
         ],
     },
-    "installable": True,
-    "application": False,
 }
