@@ -7,6 +7,7 @@ from . import (
     autointegrate_event,
     autointegrate_exchange,
     autointegrate_note,
+    autointegrate_report,
     autointegrate_sync,
     payment_transaction,
     product_template,

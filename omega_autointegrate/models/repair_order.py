@@ -2,7 +2,6 @@ import logging
 import re
 
 import psycopg2
-from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -60,8 +59,10 @@ class RepairOrder(models.Model):
         string="AutoIntegrate Job", compute="_compute_is_autointegrate", store=True,
         help="The customer's account is invoiced through AutoIntegrate: its fleet approves this job.",
     )
+    # stored: jobs are grouped and reported by fleet
     fleet_company_code = fields.Char(
-        string="Fleet Company ID", related="partner_id.commercial_partner_id.fleet_company_code"
+        string="Fleet Company ID", related="partner_id.commercial_partner_id.fleet_company_code", store=True,
+        index="btree_not_null",
     )
     fleet_currency_id = fields.Many2one("res.currency", compute="_compute_fleet_currency_id")
 
@@ -87,6 +88,9 @@ class RepairOrder(models.Model):
     fleet_authorization_number = fields.Char(string="Authorization Number", copy=False, readonly=True)
     fleet_decided_by = fields.Char(string="Decided By", copy=False, readonly=True)
     fleet_decided_at = fields.Datetime(string="Decided At", copy=False, readonly=True)
+    fleet_submitted_at = fields.Datetime(
+        string="Submitted At", copy=False, readonly=True, help="When the job was first sent to the fleet."
+    )
     fleet_sequence = fields.Integer(copy=False, readonly=True)
     fleet_approved_total = fields.Monetary(
         string="Approved Total", currency_field="fleet_currency_id", copy=False, readonly=True
@@ -366,7 +370,10 @@ class RepairOrder(models.Model):
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
         self._fleet_apply_state(state)
-        self.write({"fleet_sent_digest": core_digest, "fleet_denial_pending": False})
+        vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
+        if not self.fleet_submitted_at:
+            vals["fleet_submitted_at"] = fields.Datetime.now()
+        self.write(vals)
         return True
 
     def _fleet_refresh(self):
@@ -387,127 +394,7 @@ class RepairOrder(models.Model):
         return False
 
     # ------------------------------------------------------- fleet state
-    def _fleet_apply_state(self, state):
-        """Store an RO state of the fleet (contract 4.4) on the job, its lines
-        and its notes. States not newer than the last applied are ignored.
-
-        :return: whether the state was applied
-        """
-        self.ensure_one()
-        sequence = state.get("sequence") or 0
-        # webhook, poll and reconciliation may race on one RO: the first to lock
-        # the row applies a sequence, the others then see it as already applied
-        self.env.cr.execute("SELECT fleet_sequence FROM repair_order WHERE id = %s FOR NO KEY UPDATE", [self.id],
-                            log_exceptions=False)
-        self.invalidate_recordset(["fleet_sequence", "fleet_ro_id", "fleet_status"])
-        if self.fleet_ro_id and state.get("ro_id") != self.fleet_ro_id:
-            _logger.warning("Ignoring RO state %s for %s, which is bound to %s",
-                            state.get("ro_id"), self.name, self.fleet_ro_id)
-            return False
-        if self.fleet_ro_id and sequence <= self.fleet_sequence:
-            return False
-        lines = {line.fleet_line_ref: line for line in self.sale_order_id.order_line if line.fleet_line_ref}
-        newly_denied = False
-        decided = []
-        seen = set()
-        for line_state in state.get("lines") or []:
-            line = lines.get(line_state.get("line_ref"))
-            if not line:
-                continue
-            seen.add(line.id)
-            status = line_state.get("status")
-            newly_denied |= status == "denied" and line.fleet_status != "denied"
-            if status != "pending" and (status != line.fleet_status
-                                        or (line_state.get("reason") or False) != line.fleet_reason):
-                decided.append((line, line_state))
-            line.sudo().write({
-                "fleet_status": status,
-                "fleet_approved_qty": payload.safe_decimal(line_state.get("approved_quantity")) or 0.0,
-                "fleet_approved_amount": payload.safe_decimal(line_state.get("approved_amount")) or 0.0,
-                "fleet_reason": line_state.get("reason") or False,
-            })
-        dropped = self.sale_order_id.order_line.filtered(lambda line: line.fleet_status and line.id not in seen)
-        dropped.sudo().write({"fleet_status": False, "fleet_approved_qty": 0.0, "fleet_approved_amount": 0.0,
-                              "fleet_reason": False})
-        vals = {
-            "fleet_ro_id": state["ro_id"],
-            "fleet_revision": state.get("revision") or 0,
-            "fleet_status": state.get("status") or "pending",
-            "fleet_authorization_number": state.get("authorization_number") or False,
-            "fleet_decided_by": state.get("decided_by") or False,
-            "fleet_decided_at": _parse_timestamp(state.get("decided_at")),
-            "fleet_sequence": sequence,
-            "fleet_approved_total": payload.safe_decimal(state.get("approved_total")) or 0.0,
-        }
-        if newly_denied:
-            vals["fleet_denial_pending"] = True
-        newly_asked = vals["fleet_status"] == "info_requested" and self.fleet_status != "info_requested"
-        self.write(vals)
-        self._fleet_store_notes(state.get("notes") or [])
-        if decided:
-            self._fleet_post_decision(decided)
-        if newly_denied or newly_asked:
-            self._fleet_schedule_followup(newly_asked)
-        return True
-
-    def _fleet_post_decision(self, decided):
-        """Post the fleet's decision on each line in the chatter."""
-        labels = dict(self.env["sale.order.line"]._fields["fleet_status"]._description_selection(self.env))
-        items = Markup("").join(
-            Markup("<li>%s: <b>%s</b>%s</li>") % (
-                line.name.splitlines()[0],
-                labels.get(line_state["status"], line_state["status"]),
-                Markup(" (%s %s)") % (line_state.get("approved_quantity"), line_state.get("approved_amount"))
-                if line_state["status"] == "adjusted" else "",
-            ) + (Markup("<br/><i>%s</i>") % line_state["reason"] if line_state.get("reason") else "")
-            for line, line_state in decided
-        )
-        self.message_post(
-            body=Markup("%s<ul>%s</ul>") % (
-                _("Fleet decision by %(who)s:", who=self.fleet_decided_by or _("the fleet")), items),
-            subtype_xmlid="omega_autointegrate.mt_fleet_decision",
-        )
-
-    def _fleet_schedule_followup(self, info_requested):
-        """A denial or a question of the fleet becomes a to-do for the job's responsible."""
-        summary = (_("The fleet asks for information") if info_requested
-                   else _("The fleet denied work: fix the job and send it again"))
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=summary,
-            user_id=self.user_id.id or self.env.user.id,
-        )
-
-    def _fleet_store_notes(self, notes):
-        """Store the fleet's notes not stored yet; post the fleet's in the chatter."""
-        self.ensure_one()
-        known = set(self.fleet_note_ids.mapped("fleet_note_id"))
-        lines = {line.fleet_line_ref: line for line in self.sale_order_id.order_line if line.fleet_line_ref}
-        values = []
-        for note in notes:
-            note_id = note.get("note_id")
-            if not note_id or note_id in known or not isinstance(note.get("text"), str):
-                continue
-            known.add(note_id)
-            line_ref = note.get("line_ref") or False
-            values.append({
-                "repair_id": self.id,
-                "fleet_note_id": note_id,
-                "line_ref": line_ref,
-                "sale_line_id": lines[line_ref].id if line_ref in lines else False,
-                "author_type": "fleet" if note.get("author_type") == "fleet" else "shop",
-                "author": note.get("author") or False,
-                "text": note["text"],
-                "created_at": _parse_timestamp(note.get("created_at")) or fields.Datetime.now(),
-            })
-        created = self.env["autointegrate.note"].sudo().create(values)
-        for note in created.filtered(lambda n: n.author_type == "fleet"):
-            where = Markup(" <i>(%s)</i>") % note.line_label if note.line_ref else ""
-            self.message_post(
-                body=Markup("<b>%s</b>%s: %s") % (note.author or _("Fleet"), where, note.text),
-                subtype_xmlid="omega_autointegrate.mt_fleet_note",
-            )
-        return created
+    # _fleet_apply_state and the chatter it feeds: repair_order_fleet_state.py
 
     # ------------------------------------------------------------ actions
     def action_send_to_fleet(self):
@@ -587,12 +474,3 @@ class RepairOrder(models.Model):
             repair._fleet_apply_state(state)
         return result
 
-
-def _parse_timestamp(value):
-    """:return: an Odoo datetime string from an RFC 3339 UTC timestamp, or False."""
-    if not isinstance(value, str) or len(value) < 19:
-        return False
-    try:
-        return fields.Datetime.to_string(fields.Datetime.to_datetime(value[:19].replace("T", " ")))
-    except ValueError:
-        return False
