@@ -11,8 +11,8 @@ sim:  ## the fleet simulator alone on http://127.0.0.1:8070 (fleet page at /_adm
 	@python3 -m autointegrate_sim --host 127.0.0.1 --port 8070 --admin \
 		--fleet ENT-0042 --fleet ELM-7:250.00 --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17
 
-lint:  ## ruff on the Python code
-	@ruff check .
+lint:  ## ruff, pylint-odoo's mandatory checks and the addon's XML checks (no network needed once installed)
+	@bash scripts/lint.sh
 
 clean-db:  ## drop the test template databases (rebuilt on the next make test)
 	@for db in $$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_%'"); do \

@@ -55,7 +55,7 @@ class AccountMove(models.Model):
         help="The fleet's authorization number of the invoiced work; printed on the invoice.",
     )
     fleet_invoice_status = fields.Selection(
-        [("approved", "Fleet approved")], string="Fleet Invoice Status", copy=False, readonly=True,
+        [("approved", "Fleet approved")], copy=False, readonly=True,
         tracking=True, help="Fleet approved: the fleet accepted this invoice through AutoIntegrate.",
     )
 

@@ -19,11 +19,9 @@ class ProductTemplate(models.Model):
 
     fleet_line_type = fields.Selection(
         FLEET_LINE_TYPES,
-        string="Fleet Line Type",
         help="How this product is reported to fleets. Empty: Labor for services, Part for goods.",
     )
     fleet_service_code = fields.Char(
-        string="Fleet Service Code",
         help="Code fleets know this product by. Empty: the product's internal reference.",
     )
 

@@ -80,9 +80,9 @@ class RepairOrder(models.Model):
 
     # the fleet's RO, as last seen
     fleet_ro_id = fields.Char(string="Fleet RO", copy=False, readonly=True, index="btree_not_null")
-    fleet_revision = fields.Integer(string="Fleet Revision", copy=False, readonly=True)
+    fleet_revision = fields.Integer(copy=False, readonly=True)
     fleet_status = fields.Selection(
-        FLEET_STATUSES, string="Fleet Status", default="not_sent", required=True, copy=False, readonly=True,
+        FLEET_STATUSES, default="not_sent", required=True, copy=False, readonly=True,
         tracking=True,
     )
     fleet_authorization_number = fields.Char(string="Authorization Number", copy=False, readonly=True)

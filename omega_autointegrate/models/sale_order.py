@@ -7,7 +7,7 @@ from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    fleet_status = fields.Selection(FLEET_STATUSES, string="Fleet Status", compute="_compute_fleet_status")
+    fleet_status = fields.Selection(FLEET_STATUSES, compute="_compute_fleet_status")
 
     def _compute_fleet_status(self):
         for order in self:

@@ -12,12 +12,12 @@ FLEET_LINE_STATUSES = [
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
-    fleet_line_ref = fields.Char(string="Fleet Line Ref", copy=False, readonly=True)
-    fleet_status = fields.Selection(FLEET_LINE_STATUSES, string="Fleet Status", copy=False, readonly=True)
+    fleet_line_ref = fields.Char(copy=False, readonly=True)
+    fleet_status = fields.Selection(FLEET_LINE_STATUSES, copy=False, readonly=True)
     fleet_approved_qty = fields.Float(string="Approved Qty", digits="Product Unit of Measure", copy=False,
                                       readonly=True)
     fleet_approved_amount = fields.Monetary(string="Approved Amount", copy=False, readonly=True)
-    fleet_reason = fields.Char(string="Fleet Reason", copy=False, readonly=True)
+    fleet_reason = fields.Char(copy=False, readonly=True)
     fleet_note_count = fields.Integer(compute="_compute_fleet_note_count")
 
     @api.depends("fleet_line_ref")

@@ -328,7 +328,7 @@ class TestRace(LiveStatusMixin, AutoIntegrateFlowCase):
                             cr.transaction = Transaction(registry)
                             try:
                                 run(api.Environment(cr, SUPERUSER_ID, {}), via)
-                                cr.commit()
+                                cr.commit()  # the thread's own cursor; pylint: disable=invalid-commit
                                 break
                             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                                 cr.rollback()
