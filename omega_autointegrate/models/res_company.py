@@ -17,12 +17,17 @@ class ResCompany(models.Model):
         string="AutoIntegrate API URL",
         help="Base URL of the AutoIntegrate API, e.g. https://api.autointegrate.example",
     )
-    autointegrate_client_id = fields.Char(string="AutoIntegrate Client ID", copy=False)
+    autointegrate_client_id = fields.Char(
+        string="AutoIntegrate Client ID", copy=False,
+        help="The API client ID AutoIntegrate issued to this shop (OAuth2 client credentials).",
+    )
     autointegrate_client_secret = fields.Char(
-        string="AutoIntegrate Client Secret", copy=False, groups="base.group_system"
+        string="AutoIntegrate Client Secret", copy=False, groups="base.group_system",
+        help="The API client secret that goes with the client ID. Only administrators can read it.",
     )
     autointegrate_webhook_secret = fields.Char(
-        string="AutoIntegrate Webhook Secret", copy=False, groups="base.group_system"
+        string="AutoIntegrate Webhook Secret", copy=False, groups="base.group_system",
+        help="The secret AutoIntegrate signs its webhooks with; webhooks with another signature are refused.",
     )
     autointegrate_shop_id = fields.Char(
         string="AutoIntegrate Shop ID",

@@ -21,10 +21,12 @@ class ResConfigSettings(models.TransientModel):
     autointegrate_shop_id = fields.Char(related="company_id.autointegrate_shop_id", readonly=False)
     # Timeouts are about this server's network, not about a company's account.
     autointegrate_connect_timeout = fields.Integer(
-        string="Connect timeout (s)", config_parameter=PARAM_CONNECT_TIMEOUT, default=5
+        string="Connect timeout (s)", config_parameter=PARAM_CONNECT_TIMEOUT, default=5,
+        help="Seconds to wait for AutoIntegrate to accept the connection.",
     )
     autointegrate_read_timeout = fields.Integer(
-        string="Read timeout (s)", config_parameter=PARAM_READ_TIMEOUT, default=30
+        string="Read timeout (s)", config_parameter=PARAM_READ_TIMEOUT, default=30,
+        help="Seconds to wait for AutoIntegrate's answer once connected.",
     )
 
     autointegrate_poll_interval = fields.Integer(
@@ -35,6 +37,8 @@ class ResConfigSettings(models.TransientModel):
     autointegrate_log_retention_days = fields.Integer(
         string="Keep successful exchanges (days)", config_parameter=PARAM_LOG_RETENTION_DAYS,
         default=DEFAULT_RETENTION_DAYS,
+        help="Successful exchanges with AutoIntegrate older than this are deleted every night; failed ones "
+        "are kept until you delete them.",
     )
     autointegrate_webhook_url = fields.Char(
         string="Webhook URL", compute="_compute_autointegrate_webhook_url",
