@@ -1,5 +1,5 @@
 # Omega AutoIntegrate — see README.md
-.PHONY: test demo sim lint clean-db
+.PHONY: test demo sim lint pot clean-db
 
 test:  ## all tests: pytest, then the addon's tests in Odoo 18 when it is installed
 	@bash scripts/test.sh
@@ -13,6 +13,9 @@ sim:  ## the fleet simulator alone on http://127.0.0.1:8070 (fleet page at /_adm
 
 lint:  ## ruff, pylint-odoo's mandatory checks and the addon's XML checks (no network needed once installed)
 	@bash scripts/lint.sh
+
+pot:  ## export the addon's translation template omega_autointegrate/i18n/omega_autointegrate.pot with Odoo
+	@bash scripts/export_pot.sh
 
 clean-db:  ## drop the test template databases (rebuilt on the next make test)
 	@for db in $$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_%'"); do \

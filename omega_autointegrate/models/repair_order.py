@@ -5,6 +5,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.translate import LazyTranslate
 
 import autointegrate as ai
 from autointegrate import payload
@@ -12,6 +13,7 @@ from autointegrate import payload
 from ..tools import user_error
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 FLEET_STATUSES = [
     ("not_sent", "Not sent"),
@@ -39,15 +41,15 @@ VEHICLE_FIELDS = (
     "fleet_vehicle_model",
 )
 LINE_FIELD_LABELS = {
-    "line_ref": "reference",
-    "type": "fleet line type",
-    "service_code": "service code",
-    "description": "description",
-    "quantity": "quantity",
-    "unit_price": "unit price",
-    "amount": "amount",
-    "taxable": "taxes",
-    "notes": "note",
+    "line_ref": _lt("reference"),
+    "type": _lt("fleet line type"),
+    "service_code": _lt("service code"),
+    "description": _lt("description"),
+    "quantity": _lt("quantity"),
+    "unit_price": _lt("unit price"),
+    "amount": _lt("amount"),
+    "taxable": _lt("taxes"),
+    "notes": _lt("note"),
 }
 
 
