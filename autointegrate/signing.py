@@ -76,7 +76,9 @@ def verify(secret, body, header, *, now=None, tolerance=TOLERANCE_S):
     if abs(now - timestamp) > tolerance:
         raise SignatureError("signature timestamp is outside the allowed window")
     expected = compute_signature(secret, timestamp, body)
-    # compare against every v1 so a secret rotation can send two
-    if not any(hmac.compare_digest(expected, sig) for sig in signatures):
+    # compare against every v1 so a secret rotation can send two; bytes, because
+    # compare_digest refuses str with non-ASCII characters (a hostile header)
+    expected = expected.encode()
+    if not any(hmac.compare_digest(expected, sig.encode("utf-8", "replace")) for sig in signatures):
         raise SignatureError("signature does not match")
     return timestamp

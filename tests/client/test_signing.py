@@ -62,3 +62,10 @@ def test_no_secret_configured_is_an_error():
 def test_non_ascii_or_signed_timestamp_is_a_signature_error(timestamp):
     with pytest.raises(SignatureError):
         signing.verify(SECRET, BODY, f"t={timestamp},v1={KNOWN_HEX}", now=T)
+
+
+def test_non_ascii_or_garbage_v1_is_a_signature_error():
+    # hmac.compare_digest raises TypeError on non-ASCII str: a hostile header must not crash the receiver
+    for bad in ("\u00e9" * 64, "\udc80", "zz", ""):
+        with pytest.raises(SignatureError):
+            signing.verify(SECRET, BODY, f"t={T},v1={bad}", now=T)
