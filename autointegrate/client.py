@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 
@@ -193,9 +193,9 @@ class Client:
         access_token = data.get("access_token")
         expires_in = data.get("expires_in")
         if not isinstance(access_token, str) or not access_token:
-            raise ProtocolError("the token answer has no access_token", retryable=False)
+            raise ProtocolError("AutoIntegrate's token answer has no access_token", retryable=False)
         if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-            raise ProtocolError("the token answer has no valid expires_in", retryable=False)
+            raise ProtocolError("AutoIntegrate's token answer has no valid expires_in", retryable=False)
         token = Token(access_token, time.time() + expires_in, expires_in)
         self.token_cache.set(self._cache_key, token)
         return token
@@ -265,7 +265,7 @@ class Client:
         items = data.get("items")
         next_cursor = data.get("next_cursor")
         if not isinstance(items, list) or not (next_cursor is None or isinstance(next_cursor, str)):
-            raise ProtocolError("the changes feed answer has no items list", retryable=False)
+            raise ProtocolError("AutoIntegrate's changes feed answer has no items list", retryable=False)
         return {"items": [self._ro_state(item) for item in items], "next_cursor": next_cursor}
 
     def iter_changes(self, updated_since=None, limit=None):
@@ -325,7 +325,7 @@ class Client:
         data = self._request("GET", self._ro_path(ro_id, "notes"), params=params)
         items = data.get("items")
         if not isinstance(items, list):
-            raise ProtocolError("the notes answer has no items list", retryable=False)
+            raise ProtocolError("AutoIntegrate's notes answer has no items list", retryable=False)
         return [self._note(note) for note in items]
 
     # --------------------------------------------------------------- plumbing
@@ -390,10 +390,27 @@ class Client:
                              method, path, error, attempt, delay)
                 self._sleep(delay)
 
+    def _secrets(self, headers):
+        """:return: what must never leave in an error or a log: the client
+        secret and the bearer token of this attempt (raw and form-encoded)."""
+        secrets = {self._client_secret}
+        authorization = headers.get("Authorization") or ""
+        if authorization.startswith("Bearer "):
+            secrets.add(authorization[len("Bearer "):])
+        secrets |= {quote_plus(secret) for secret in secrets}
+        # longest first, so a secret containing another is replaced whole
+        return sorted((secret for secret in secrets if secret), key=len, reverse=True)
+
     def _send_logged(self, method, url, path, data, headers, params):
-        """:meth:`_send`, reporting the attempt to ``on_exchange``."""
+        """:meth:`_send`, reporting the attempt to ``on_exchange``; a fleet
+        echoing the secret or the token never gets it into an error or a log."""
+        secrets = self._secrets(headers)
         if not self.on_exchange:
-            return self._send(method, url, path, data, headers, params)
+            try:
+                return self._send(method, url, path, data, headers, params)
+            except AutoIntegrateError as error:
+                _scrub_error(error, secrets)
+                raise
         started = time.monotonic()
         entry = {
             "method": method,
@@ -407,10 +424,12 @@ class Client:
         try:
             result = self._send(method, url, path, data, headers, params, entry)
         except AutoIntegrateError as error:
-            entry["error"] = error.message
+            entry["error"] = _scrub_error(error, secrets).message
             raise
         finally:
             entry["duration_ms"] = int((time.monotonic() - started) * 1000)
+            for key in ("request_body", "response_body", "error"):
+                entry[key] = _scrub(entry[key], secrets)
             try:
                 self.on_exchange(entry)
             except Exception:  # a broken log must not break the call
@@ -445,7 +464,7 @@ class Client:
         if 200 <= status < 300:
             try:
                 decoded = json.loads(raw)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
                 raise ProtocolError(f"AutoIntegrate answered {method} {path} with invalid JSON") from exc
             if not isinstance(decoded, dict):
                 raise ProtocolError(f"AutoIntegrate answered {method} {path} with a non-object", retryable=False)
@@ -475,7 +494,7 @@ class Client:
         details = []
         try:
             error = json.loads(raw).get("error")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             error = None
         if isinstance(error, dict):
             code = error.get("code") if isinstance(error.get("code"), str) else None
@@ -498,29 +517,7 @@ class Client:
     @staticmethod
     def _ro_state(data):
         """Check the shape of an RO state (4.4) so callers can rely on it."""
-        problems = []
-        if not isinstance(data, dict):
-            raise ProtocolError("AutoIntegrate sent an RO state that is not an object", retryable=False)
-        if not isinstance(data.get("ro_id"), str) or not data["ro_id"]:
-            problems.append("ro_id")
-        for key in ("revision", "sequence"):
-            if isinstance(data.get(key), bool) or not isinstance(data.get(key), int):
-                problems.append(key)
-        if data.get("status") not in payload.RO_STATUSES:
-            problems.append("status")
-        lines = data.get("lines")
-        if not isinstance(lines, list):
-            problems.append("lines")
-        else:
-            for i, line in enumerate(lines):
-                if (
-                    not isinstance(line, dict)
-                    or not isinstance(line.get("line_ref"), str)
-                    or line.get("status") not in payload.LINE_STATUSES
-                ):
-                    problems.append(f"lines[{i}]")
-        if not isinstance(data.get("notes", []), list):
-            problems.append("notes")
+        problems = payload.ro_state_problems(data)
         if problems:
             raise ProtocolError(
                 "AutoIntegrate sent an RO state with missing or wrong fields: " + ", ".join(problems[:10]),
@@ -530,10 +527,12 @@ class Client:
 
     @staticmethod
     def _note(note):
-        if not isinstance(note, dict) or not isinstance(note.get("note_id"), str) or not isinstance(
-            note.get("text"), str
-        ):
-            raise ProtocolError("AutoIntegrate sent a note with missing or wrong fields", retryable=False)
+        problems = payload.note_problems(note)
+        if problems:
+            raise ProtocolError(
+                "AutoIntegrate sent a note with missing or wrong fields: " + ", ".join(problems[:10]),
+                retryable=False,
+            )
         return note
 
 
@@ -554,6 +553,27 @@ def _loggable_response(path, raw):
     if path == "/oauth/token":
         return '{"access_token": "***"}'
     return raw[:LOG_BODY_MAX].decode("utf-8", "replace")
+
+
+def _scrub(value, secrets):
+    """:return: ``value`` (text, or lists and dicts of it) with every secret replaced by ``***``."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, secrets) for key, item in value.items()}
+    return value
+
+
+def _scrub_error(error, secrets):
+    """Remove the secrets from an error's message and details, in place. :return: the error"""
+    error.message = _scrub(error.message, secrets)
+    error.args = (error.message,)
+    error.details = _scrub(error.details, secrets)
+    return error
 
 
 def _retry_after(value):

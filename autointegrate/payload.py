@@ -372,3 +372,129 @@ def safe_decimal(value):
         return to_decimal(value) if value is not None else None
     except (InvalidOperation, ValueError, TypeError):
         return None
+
+
+# ------------------------------------------------------------- RO states in
+#: revisions and sequences are stored in 32-bit integer columns by the addon;
+#: a larger one is refused as a protocol error rather than overflowing there
+SEQUENCE_MAX = 2**31 - 1
+#: fleet-chosen identifiers (RO, note and event ids): printable ASCII, no space
+FLEET_ID_RE = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+def is_fleet_id(value):
+    """Whether ``value`` is a usable fleet-chosen id (1-128 printable ASCII characters, no space)."""
+    return isinstance(value, str) and bool(FLEET_ID_RE.fullmatch(value))
+
+
+def _is_text(value, nullable=True):
+    """A string without NUL (which no database column takes), or ``None`` when allowed."""
+    if value is None:
+        return nullable
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _is_counter(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SEQUENCE_MAX
+
+
+def ro_state_problems(data):
+    """Check an RO state (4.4) received from the fleet, by an answer or a webhook.
+
+    Unknown keys are ignored; missing optional keys are fine. Every string
+    must be free of NUL characters, amounts and quantities well-formed, ids
+    usable.
+
+    :return: the names of the wrong fields (empty when the state is usable)
+    """
+    if not isinstance(data, dict):
+        return ["(not an object)"]
+    problems = []
+    if not is_fleet_id(data.get("ro_id")):
+        problems.append("ro_id")
+    for key in ("revision", "sequence"):
+        if not _is_counter(data.get(key)):
+            problems.append(key)
+    if data.get("status") not in RO_STATUSES:
+        problems.append("status")
+    for key in ("shop_ro_ref", "fleet_company_id", "authorization_number", "decided_by", "decided_at",
+                "updated_at", "invoice_number", "invoice_status"):
+        if not _is_text(data.get(key)):
+            problems.append(key)
+    if data.get("approved_total") is not None and parse_amount(data["approved_total"]) is None:
+        problems.append("approved_total")
+    lines = data.get("lines")
+    if not isinstance(lines, list):
+        problems.append("lines")
+    else:
+        for i, line in enumerate(lines):
+            if (
+                not isinstance(line, dict)
+                or not _is_text(line.get("line_ref"), nullable=False)
+                or line.get("status") not in LINE_STATUSES
+                or (line.get("approved_quantity") is not None and parse_quantity(line["approved_quantity"]) is None)
+                or (line.get("approved_amount") is not None and parse_amount(line["approved_amount"]) is None)
+                or not _is_text(line.get("reason"))
+            ):
+                problems.append(f"lines[{i}]")
+    notes = data.get("notes", [])
+    if not isinstance(notes, list):
+        problems.append("notes")
+    else:
+        problems.extend(f"notes[{i}]" for i, note in enumerate(notes) if note_problems(note))
+    return problems
+
+
+def note_problems(note):
+    """Check a note object (5.1) received from the fleet.
+
+    :return: the names of the wrong fields (empty when the note is usable)
+    """
+    if not isinstance(note, dict):
+        return ["(not an object)"]
+    problems = []
+    if not is_fleet_id(note.get("note_id")):
+        problems.append("note_id")
+    if not _is_text(note.get("text"), nullable=False):
+        problems.append("text")
+    for key in ("line_ref", "author", "author_type", "created_at"):
+        if not _is_text(note.get(key)):
+            problems.append(key)
+    return problems
+
+
+def event_problem(event):
+    """Check a decoded webhook event (7): its envelope and its RO state.
+
+    :return: what is wrong, in a few words, or ``None`` when it can be applied
+    """
+    if not isinstance(event, dict):
+        return "body is not a JSON object"
+    if not is_fleet_id(event.get("event_id")):
+        return "event_id missing or not 1-128 printable characters"
+    if not is_fleet_id(event.get("ro_id")):
+        return "ro_id missing or not 1-128 printable characters"
+    if not _is_counter(event.get("sequence")):
+        return "sequence missing or out of range"
+    if not _is_text(event.get("type")) or len(event.get("type") or "") > 64:
+        return "type is not a short string"
+    data = event.get("data")
+    if not isinstance(data, dict) or data.get("ro_id") != event["ro_id"]:
+        return "data is not the RO's state"
+    problems = ro_state_problems(data)
+    if problems:
+        return "data is not a valid RO state: " + ", ".join(problems[:10])
+    return None
+
+
+def parse_event(raw):
+    """Decode and check a webhook body (bytes) whose signature was verified.
+
+    :return: ``(event, None)`` when it can be applied, else ``(None, problem)``
+    """
+    try:
+        event = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        return None, "body is not JSON"
+    problem = event_problem(event)
+    return (None, problem) if problem else (event, None)
