@@ -449,11 +449,13 @@ class Client:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise TransportError(f"TLS error talking to {self.base_url}: {exc}", retryable=False) from exc
+            raise TransportError(f"TLS error talking to {self.base_url}: {str(exc)[:300]}", retryable=False) from exc
         except requests.exceptions.Timeout as exc:
             raise TransportError(f"AutoIntegrate did not answer in time ({method} {path})") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"Cannot reach AutoIntegrate at {self.base_url}: {exc}") from exc
+            raise TransportError(
+                f"Cannot reach AutoIntegrate at {self.base_url} ({method} {path}): {_network_reason(exc)}"
+            ) from exc
         with response:
             if entry is not None:
                 entry["status"] = response.status_code
@@ -484,7 +486,8 @@ class Client:
         except requests.exceptions.Timeout as exc:
             raise TransportError(f"AutoIntegrate did not finish its answer in time ({method} {path})") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off: {exc}") from exc
+            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
+                                 f"({_network_reason(exc)})") from exc
         return b"".join(chunks)
 
     @staticmethod
@@ -553,6 +556,31 @@ def _loggable_response(path, raw):
     if path == "/oauth/token":
         return '{"access_token": "***"}'
     return raw[:LOG_BODY_MAX].decode("utf-8", "replace")
+
+
+#: (text found in a requests/urllib3 error, what it means) -- their own texts are nested reprs
+NETWORK_REASONS = (
+    ("Connection refused", "connection refused"),
+    ("RemoteDisconnected", "the connection was closed without an answer"),
+    ("Connection reset", "the connection was reset"),
+    ("Broken pipe", "the connection was closed"),
+    ("IncompleteRead", "fewer bytes than announced"),
+    ("NameResolutionError", "the host name could not be resolved"),
+    ("Name or service not known", "the host name could not be resolved"),
+    ("Temporary failure in name resolution", "the host name could not be resolved"),
+    ("Network is unreachable", "the network is unreachable"),
+    ("No route to host", "no route to the host"),
+    ("timed out", "timed out"),
+)
+
+
+def _network_reason(exc):
+    """:return: a short reason for a network error, instead of urllib3's nested reprs."""
+    text = str(exc)
+    for needle, reason in NETWORK_REASONS:
+        if needle in text:
+            return reason
+    return text[:200]
 
 
 def _scrub(value, secrets):
