@@ -12,6 +12,7 @@ from . import (
     payment_transaction,
     product_template,
     repair_order,
+    repair_order_fleet_state,
     repair_order_invoicing,
     res_company,
     res_config_settings,

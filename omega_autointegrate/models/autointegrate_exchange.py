@@ -22,7 +22,7 @@ class AutoIntegrateExchange(models.Model):
     direction = fields.Selection([("out", "To the fleet"), ("in", "From the fleet")], required=True, readonly=True)
     endpoint = fields.Char(required=True, readonly=True, help="Method and path, e.g. POST /v1/repair-orders")
     status = fields.Integer(string="HTTP Status", readonly=True)
-    success = fields.Boolean(compute="_compute_success", store=True, index=True)
+    success = fields.Boolean(compute="_compute_success", store=True, index=True, precompute=True)
     idempotency_key = fields.Char(readonly=True, index="btree_not_null")
     event_id = fields.Char(string="Event ID", readonly=True, index="btree_not_null")
     request_body = fields.Text(readonly=True)

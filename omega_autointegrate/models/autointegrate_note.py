@@ -16,7 +16,8 @@ class AutoIntegrateNote(models.Model):
     repair_id = fields.Many2one(
         "repair.order", string="Repair Order", required=True, ondelete="cascade", index=True, check_company=True
     )
-    company_id = fields.Many2one(related="repair_id.company_id", store=True, index=True)
+    # precomputed: part of the INSERT, not an UPDATE after it
+    company_id = fields.Many2one(related="repair_id.company_id", store=True, index=True, precompute=True)
     sale_line_id = fields.Many2one("sale.order.line", string="Line", ondelete="set null", index="btree_not_null")
     line_ref = fields.Char(string="Line Reference")
     line_label = fields.Char(string="On Line", compute="_compute_line_label")

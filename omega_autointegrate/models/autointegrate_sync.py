@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 import autointegrate as ai
 
@@ -13,7 +14,7 @@ PAGE_SIZE = 100
 
 class AutoIntegrateSync(models.AbstractModel):
     """Fallbacks of the webhooks: the changes-feed poll and the nightly
-    reconciliation. Both apply states through ``_fleet_apply_state``, like
+    reconciliation. Both apply states through ``_fleet_apply_states``, like
     the webhook, so any of them may see a state first."""
 
     _name = "autointegrate.sync"
@@ -27,17 +28,19 @@ class AutoIntegrateSync(models.AbstractModel):
 
     @api.model
     def _apply_states(self, company, states):
-        """Apply a batch of RO states of one company.
+        """Apply a batch of RO states of one company (a page of the changes
+        feed) with a fixed number of queries, see ``_fleet_apply_states``.
 
         :return: how many were newer than what the jobs had
         """
         by_ro = {state["ro_id"]: state for state in states}
-        repairs = self.env["repair.order"].sudo().search(
-            [("fleet_ro_id", "in", list(by_ro)), ("company_id", "=", company.id)])
-        applied = 0
-        for repair in repairs:
-            applied += bool(repair._fleet_apply_state(by_ro[repair.fleet_ro_id]))
-        return applied
+        if not by_ro:
+            return 0
+        # one statement finds and locks the page's jobs
+        repairs = self.env["repair.order"].sudo()
+        locked = repairs._fleet_lock_rows(SQL("company_id = %s AND fleet_ro_id = ANY(%s)", company.id, list(by_ro)))
+        repairs = repairs.browse(locked)
+        return len(repairs._fleet_apply_states({repair.id: by_ro[repair.fleet_ro_id] for repair in repairs}, locked))
 
     @api.model
     def _poll_company(self, company):
@@ -61,12 +64,14 @@ class AutoIntegrateSync(models.AbstractModel):
         self._apply_states(company, page["items"])
         newest = max([company.autointegrate_poll_next_since or since or ""]
                      + [item["updated_at"] for item in page["items"] if isinstance(item.get("updated_at"), str)])
+        # bookkeeping of the walk: nothing to track, nobody to subscribe
+        bookkeeping = company.with_context(tracking_disable=True)
         if page["next_cursor"]:
-            company.write({"autointegrate_poll_cursor": page["next_cursor"],
-                           "autointegrate_poll_next_since": newest or False})
+            bookkeeping.write({"autointegrate_poll_cursor": page["next_cursor"],
+                               "autointegrate_poll_next_since": newest or False})
         else:
-            company.write({"autointegrate_poll_cursor": False, "autointegrate_poll_since": newest or False,
-                           "autointegrate_poll_next_since": False})
+            bookkeeping.write({"autointegrate_poll_cursor": False, "autointegrate_poll_since": newest or False,
+                               "autointegrate_poll_next_since": False})
         return bool(page["next_cursor"])
 
     @api.model

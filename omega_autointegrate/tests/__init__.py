@@ -3,6 +3,7 @@ from . import (
     test_communication,
     test_invoicing,
     test_live_status,
+    test_performance,
     test_report,
     test_resubmit,
     test_send,

@@ -13,7 +13,7 @@ from odoo.tests import tagged
 from autointegrate import signing
 
 from ..models import autointegrate_sync
-from .common import FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
+from .common import CLIENT_ID, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"
 
@@ -194,14 +194,72 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env["autointegrate.sync"]._poll_company(self.company)
         self.assertEqual(repair.fleet_status, "approved")
 
+    def bound_jobs(self, count):
+        """Jobs sent to the fleet through the simulator's Python API (no HTTP: fast), their submit stored."""
+        fleet, store = self.simulator.fleet, self.simulator.store
+        repairs = self.env["repair.order"]
+        for _ in range(count):
+            repair = self.make_job()
+            body = repair._fleet_payload()
+            for line, sent in zip(repair._fleet_lines(), body["lines"], strict=True):
+                line.fleet_line_ref = sent["line_ref"]
+            with store.transaction():
+                state = fleet.submit(CLIENT_ID, body)[1]
+            repair._fleet_apply_state(state)
+            repairs |= repair
+        return repairs
+
+    def warm_up(self):
+        """Caches as on every page but a server's first: a token, the settings
+        read, the defaults of the records a page creates."""
+        warm = self.make_job()
+        body = warm._fleet_payload()
+        lines = warm._fleet_lines()
+        for line, sent in zip(lines, body["lines"], strict=True):
+            line.fleet_line_ref = sent["line_ref"]
+        self.env.cr.flush()  # the job's creation is over: its changes are tracked from now on
+        warm._fleet_apply_state({
+            "ro_id": "AI-WARM01", "revision": 1, "status": "approved", "sequence": 1, "decided_by": "Warm-up",
+            "lines": [{"line_ref": sent["line_ref"], "status": "approved", "approved_quantity": sent["quantity"],
+                       "approved_amount": sent["amount"], "reason": None} for sent in body["lines"]],
+            "notes": [{"note_id": "N-WARM", "line_ref": None, "author_type": "fleet", "author": "Warm-up",
+                       "text": "warm", "created_at": "2026-01-01T00:00:00Z"}],
+        })
+        self.company._autointegrate_client().changes(limit=1)
+        self.company.autointegrate_poll_next_since = False
+        self.env.flush_all()
+        self.env.cr.flush()
+
     def test_poll_page_query_budget(self):
-        for _ in range(3):
-            self.decided_job("approved")
+        """A full page of 100 decided ROs, some with a fleet note, costs a fixed number of queries."""
+        repairs = self.bound_jobs(autointegrate_sync.PAGE_SIZE)
+        fleet, store = self.simulator.fleet, self.simulator.store
+        with store.transaction():
+            for index, repair in enumerate(repairs):
+                if index % 10 == 0:
+                    fleet.add_note(None, repair.fleet_ro_id, {"text": f"Checked {index}", "author": "J. Rivera"},
+                                   author_type="fleet")
+                fleet.decide(repair.fleet_ro_id, {"all": "approved", "decided_by": "J. Rivera"})
+        self.warm_up()
         sync = self.env["autointegrate.sync"]
         self.env.flush_all()
-        # a page of three ROs, their lines, notes and messages (43 measured)
-        with self.assertQueryCount(__system__=45):
+        # the feed call and its log; one statement finding and locking the jobs (with their first message and
+        # followers); jobs, lines and known notes read; lines, jobs and notes written; the messages (110: two
+        # inserts), tracking messages and values inserted; alias domain and reply-to read; the cursor stored
+        with self.assertQueryCount(__system__=15):
             sync._poll_company(self.company)
+        self.assertEqual(set(repairs.mapped("fleet_status")), {"approved"})
+        self.assertEqual(set(repairs.sale_order_id.order_line.mapped("fleet_status")), {"approved"})
+        for index, repair in enumerate(repairs):
+            self.assertEqual(len(self.decision_messages(repair)), 1)
+            self.assertEqual(repair.fleet_note_ids.mapped("text"), [f"Checked {index}"] if index % 10 == 0 else [])
+            tracked = repair.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == "fleet_status")
+            self.assertEqual(tracked.mapped("new_value_char"), ["Approved"])
+        # the same page again: nothing newer, one query per RO is not spent
+        self.company.autointegrate_poll_since = False
+        with self.assertQueryCount(__system__=4):
+            sync._poll_company(self.company)
+        self.assertEqual(sum(len(self.decision_messages(r)) for r in repairs), len(repairs))
 
     def test_cron_runs(self):
         repair = self.decided_job("approved")
