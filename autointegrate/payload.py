@@ -388,10 +388,17 @@ def is_fleet_id(value):
 
 
 def _is_text(value, nullable=True):
-    """A string without NUL (which no database column takes), or ``None`` when allowed."""
+    """A string a database column takes (no NUL, no lone surrogate from a ``\\udc80``
+    escape), or ``None`` when allowed."""
     if value is None:
         return nullable
-    return isinstance(value, str) and "\x00" not in value
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_counter(value):

@@ -39,7 +39,11 @@ EVENT = {"event_id": "evt_01J9", "type": "ro.updated", "occurred_at": "2026-11-2
 #: values known to hurt a receiver: NUL, too long, too large, not numbers, markup, wrong shapes
 NASTY = ["\x00", "A" * 129, 2**31, 2**64, -1, "1e999", "NaN", "Infinity", "12.5", "<b>x</b>", ["L1"],
          {"ro_id": "AI-7F3K9Q"}, "", " ", "\u2028", "\udc80", 1.5, True, None]
-TEXT_CHARS = "aZ09 .-_:/<>&\"'\\\x00\x1f\u00e9\u2028\U0001f600"
+TEXT_CHARS = "aZ09 .-_:/<>&\"'\\\x00\x1f\u00e9\u2028\udc80\U0001f600"
+
+
+def random_text(rnd):
+    return "".join(rnd.choice(TEXT_CHARS) for _ in range(rnd.randint(0, 12)))
 
 
 def random_json(rnd, depth=0):
@@ -54,7 +58,7 @@ def random_json(rnd, depth=0):
     if kind == 3:
         return rnd.choice([0.0, -0.0, 1e308, float("inf"), float("nan"), rnd.uniform(-1e6, 1e6)])
     if kind == 4:
-        return "".join(rnd.choice(TEXT_CHARS) for _ in range(rnd.randint(0, 12)))
+        return random_text(rnd)
     if kind == 5:
         return copy.deepcopy(rnd.choice(NASTY))
     if kind in (6, 7):
@@ -76,7 +80,8 @@ def mutate(rnd, event):
         if isinstance(node, dict) and node:
             key = rnd.choice(sorted(node))
             if rnd.random() < 0.7:
-                node[key] = random_json(rnd)
+                # text half the time: most fields are strings, and strings carry the nastiest input
+                node[key] = random_text(rnd) if rnd.random() < 0.5 else random_json(rnd)
             else:
                 del node[key]
         elif isinstance(node, list) and node:
@@ -168,6 +173,22 @@ def test_no_delivery_crashes_and_nothing_unsigned_is_accepted(delivery):
         assert event["data"]["ro_id"] == event["ro_id"]
         assert payload.ro_state_problems(event["data"]) == []
         assert "\\u0000" not in json.dumps(event["data"])
+        for key in ("event_id", "ro_id", "type"):  # what the addon INSERTs: PostgreSQL takes UTF-8 only
+            (event.get(key) or "").encode("utf-8")
+        for text in _strings(event["data"]):
+            text.encode("utf-8")
+
+
+def _strings(data):
+    """The RO state's strings the addon writes to its columns."""
+    keys = ("ro_id", "status", "authorization_number", "decided_by", "decided_at", "updated_at", "approved_total")
+    yield from (data.get(key) or "" for key in keys)
+    for line in data["lines"]:
+        yield from (line.get(key) or "" for key in ("line_ref", "status", "reason", "approved_quantity",
+                                                    "approved_amount"))
+    for note in data.get("notes") or []:
+        yield from (note.get(key) or "" for key in ("note_id", "line_ref", "author_type", "author", "text",
+                                                    "created_at"))
 
 
 def test_the_valid_event_is_accepted_and_a_nul_is_not():
