@@ -4,7 +4,7 @@ import logging
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from autointegrate import signing
+from autointegrate import payload, signing
 from autointegrate.errors import SignatureError
 
 _logger = logging.getLogger(__name__)
@@ -55,11 +55,8 @@ class AutoIntegrateEvent(models.Model):
         company = self._company_for_signature(raw, signature, now)
         if not company:
             return 401, _error("unauthorized", "missing, stale or wrong signature")
-        try:
-            event = json.loads(raw)
-        except ValueError:
-            return 400, _error("bad_request", "body is not JSON")
-        problem = _event_problem(event)
+        # ids, counters and every string checked before any of them reaches SQL
+        event, problem = payload.parse_event(raw)
         if problem:
             return 400, _error("bad_request", problem)
         repair = self.env["repair.order"].sudo().search(
@@ -135,22 +132,3 @@ class AutoIntegrateEvent(models.Model):
 
 def _error(code, message):
     return {"error": {"code": code, "message": message, "details": []}}
-
-
-def _event_problem(event):
-    """:return: what is wrong with a decoded event, or None."""
-    if not isinstance(event, dict):
-        return "body is not a JSON object"
-    if not isinstance(event.get("event_id"), str) or not 0 < len(event["event_id"]) <= 128:
-        return "event_id missing"
-    if not isinstance(event.get("ro_id"), str) or not event["ro_id"]:
-        return "ro_id missing"
-    sequence = event.get("sequence")
-    if isinstance(sequence, bool) or not isinstance(sequence, int):
-        return "sequence missing"
-    data = event.get("data")
-    if not isinstance(data, dict) or data.get("ro_id") != event["ro_id"]:
-        return "data is not the RO's state"
-    if not isinstance(data.get("lines"), list) or not isinstance(data.get("sequence"), int):
-        return "data is not the RO's state"
-    return None
