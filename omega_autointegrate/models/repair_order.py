@@ -307,8 +307,10 @@ class RepairOrder(models.Model):
         self.ensure_one()
         try:
             with self.env.cr.savepoint(flush=False):
-                # NO KEY: rows of other transactions may still reference this job
-                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id])
+                # NO KEY: rows of other transactions may still reference this job; a lock
+                # already taken is the expected answer here, not an error for the log
+                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id],
+                                    log_exceptions=False)
         except psycopg2.errors.LockNotAvailable as error:
             raise UserError(
                 _("%(job)s is being sent to the fleet by someone else right now. Wait a moment and reopen it.",
@@ -341,10 +343,11 @@ class RepairOrder(models.Model):
         if details:
             raise UserError(_("%(job)s cannot be sent to the fleet yet. Fix the following:\n%(problems)s",
                               job=self.name, problems=self._fleet_describe_problems(details, body)))
-        # the line refs travel now: keep them so the fleet's answers find their lines
+        # the line refs travel now: keep them so the fleet's answers find their lines (sudo: this
+        # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
         for line, sent in zip(self._fleet_lines(), body["lines"], strict=True):
             if not line.fleet_line_ref:
-                line.fleet_line_ref = sent["line_ref"]
+                line.sudo().fleet_line_ref = sent["line_ref"]
         core_digest = payload.body_digest(self._fleet_payload(), length=32)
         client = self.company_id._autointegrate_client(self)
         try:

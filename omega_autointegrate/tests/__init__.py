@@ -5,6 +5,7 @@ from . import (
     test_invoicing,
     test_live_status,
     test_performance,
+    test_reliability,
     test_report,
     test_resubmit,
     test_send,
