@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 import autointegrate as ai
 
@@ -10,15 +10,19 @@ from .res_company import PARAM_CONNECT_TIMEOUT, PARAM_READ_TIMEOUT
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    autointegrate_api_url = fields.Char(related="company_id.autointegrate_api_url", readonly=False)
-    autointegrate_client_id = fields.Char(related="company_id.autointegrate_client_id", readonly=False)
+    autointegrate_api_url = fields.Char(string="API URL", related="company_id.autointegrate_api_url", readonly=False)
+    autointegrate_client_id = fields.Char(
+        string="Client ID", related="company_id.autointegrate_client_id", readonly=False
+    )
     autointegrate_client_secret = fields.Char(
-        related="company_id.autointegrate_client_secret", readonly=False, groups="base.group_system"
+        string="Client Secret", related="company_id.autointegrate_client_secret", readonly=False,
+        groups="base.group_system",
     )
     autointegrate_webhook_secret = fields.Char(
-        related="company_id.autointegrate_webhook_secret", readonly=False, groups="base.group_system"
+        string="Webhook Secret", related="company_id.autointegrate_webhook_secret", readonly=False,
+        groups="base.group_system",
     )
-    autointegrate_shop_id = fields.Char(related="company_id.autointegrate_shop_id", readonly=False)
+    autointegrate_shop_id = fields.Char(string="Shop ID", related="company_id.autointegrate_shop_id", readonly=False)
     # Timeouts are about this server's network, not about a company's account.
     autointegrate_connect_timeout = fields.Integer(
         string="Connect timeout (s)", config_parameter=PARAM_CONNECT_TIMEOUT, default=5,
@@ -45,6 +49,7 @@ class ResConfigSettings(models.TransientModel):
         help="Give this address to AutoIntegrate so the fleet's decisions arrive at once.",
     )
 
+    @api.depends("company_id")
     def _compute_autointegrate_poll_interval(self):
         cron = self.env.ref("omega_autointegrate.ir_cron_autointegrate_poll", raise_if_not_found=False)
         for settings in self:
@@ -57,6 +62,7 @@ class ResConfigSettings(models.TransientModel):
                 cron.sudo().write({"interval_number": settings.autointegrate_poll_interval,
                                    "interval_type": "minutes"})
 
+    @api.depends("company_id")
     def _compute_autointegrate_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for settings in self:
