@@ -18,18 +18,29 @@ if ! find_odoo; then
 fi
 ensure_postgres || exit 1
 
+SIM_DB=.run/demo-sim.sqlite3
+fresh=0
+if ! db_exists "$DB"; then
+  fresh=1
+  # a new shop starts with a new fleet: the demo story sends its jobs again
+  rm -f "$SIM_DB"
+elif [ ! -f "$SIM_DB" ]; then
+  say "!! $SIM_DB is gone: the simulator no longer knows the demo jobs' ROs. To start over:"
+  say "   dropdb $DB   (then make demo again)"
+fi
+
 step "Fleet simulator on http://127.0.0.1:$SIM_PORT (fleet page: http://127.0.0.1:$SIM_PORT/_admin/)"
 "$PY" -m autointegrate_sim --host 127.0.0.1 --port "$SIM_PORT" --admin \
   --fleet ENT-0042 --fleet ELM-7:250.00 \
   --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17 \
   --webhook-url "http://127.0.0.1:$ODOO_PORT/autointegrate/webhook/$DB" --webhook-secret demo-webhook-secret \
-  --webhook-backoff 2 --db .run/demo-sim.sqlite3 &
+  --webhook-backoff 2 --db "$SIM_DB" &
 sim_pid=$!
 trap 'kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null' EXIT
 sleep 1
 kill -0 "$sim_pid" 2>/dev/null || { say "!! the simulator did not start (is port $SIM_PORT free?)"; exit 1; }
 
-if db_exists "$DB"; then
+if [ "$fresh" = 0 ]; then
   step "Updating database $DB"
   odoo_bin -d "$DB" -u omega_autointegrate --addons-path="$ODOO_ADDONS" --stop-after-init \
     --http-port="$(free_port)" --log-level=warn || exit 1
@@ -37,6 +48,9 @@ else
   step "Creating database $DB with demo data (a few minutes, once)"
   odoo_bin -d "$DB" -i omega_autointegrate --addons-path="$ODOO_ADDONS" --stop-after-init \
     --http-port="$(free_port)" --log-level=warn || { dropdb --if-exists "$DB"; exit 1; }
+  step "Demo story: the shop sends its jobs, the fleets decide (scripts/demo_story.py)"
+  AUTOINTEGRATE_SIM_URL="http://127.0.0.1:$SIM_PORT" odoo_bin shell -d "$DB" --addons-path="$ODOO_ADDONS" \
+    --no-http --log-level=warn < scripts/demo_story.py || say "!! the demo story stopped early; Odoo starts anyway"
 fi
 
 step "Odoo on http://localhost:$ODOO_PORT (login admin / admin) — Ctrl-C stops Odoo and the simulator"

@@ -1,0 +1,188 @@
+"""make demo: send the demo jobs to the fleet simulator and have the fleets decide.
+
+Run by scripts/demo.sh once, right after the demo database is created, inside
+``odoo-bin shell`` (which provides ``env``) while the simulator runs:
+
+    odoo-bin shell -d DB --no-http < scripts/demo_story.py
+
+The demo data (demo/autointegrate_demo.xml) holds the static records: accounts,
+products, jobs with their vehicles and parts. This script adds the labour to
+the jobs' quotations, submits them with the shop's notes, makes the fleets
+decide through the simulator's control API (``/_admin``), reads the fleets'
+answers back, and then invoices, cancels or edits some jobs, so that the shop
+opens with a job in every fleet status. The dates of submission and decision
+are spread over the last months, so that Fleet Approvals Analysis has a
+history to show. Jobs already sent are left alone: running it twice is
+harmless.
+"""
+
+import logging
+import os
+from datetime import timedelta
+
+from odoo import Command, fields
+
+from autointegrate_sim.admin import AdminClient
+
+_logger = logging.getLogger("demo_story")
+
+ENTERPRISE = "J. Rivera (Enterprise Fleet)"
+ELEMENT = "M. Chen (Element Fleet)"
+
+#: per demo job: labour added to its quotation, notes, the fleet's notes and
+#: decision, how far the work went, what the shop does next, and when (days
+#: ago, hours to decide)
+STORY = {
+    "repair_adas_pending": {
+        "services": [("product_adas_calibration", 1.0), ("product_install_labor", 1.0)],
+        "note": "Customer waits in the lobby: please approve today.",
+        "line_notes": {"product_adas_calibration": "The lane-keeping camera sits behind this glass: the "
+                                                   "manufacturer requires a recalibration after replacement."},
+        "days_ago": 0.1,
+    },
+    "repair_labor_partial": {
+        "services": [("product_install_labor", 1.5)],
+        "line_notes": {"product_install_labor": "1.5 h: the cowl panel has to come off on this truck."},
+        "fleet_notes": [("product_install_labor", "Our rate card allows 1.0 h for this glass.", False)],
+        "decide": {"lines": {"product_windshield": {"status": "approved"},
+                             "product_install_labor": {"status": "denied",
+                                                       "reason": "Labor exceeds 1.0 h rate card"}}},
+        "by": ENTERPRISE, "days_ago": 12, "hours": 4,
+    },
+    "repair_door_glass_denied": {
+        "services": [("product_install_labor", 1.0)],
+        "note": "Break-in overnight; police report #SAC-2291 attached to the driver's file.",
+        "decide": {"deny_all": "Vandalism is covered by the driver's insurance claim, not by the lease."},
+        "by": ENTERPRISE, "days_ago": 45, "hours": 26,
+    },
+    "repair_info_requested": {
+        "services": [("product_install_labor", 1.0)],
+        "fleet_notes": [(None, "Please send a photo of the damage and the current odometer reading.", True)],
+        "by": ENTERPRISE, "days_ago": 2, "hours": 6,
+    },
+    "repair_approved": {
+        "services": [("product_install_labor", 1.0)],
+        "decide": {"all": "approved"},
+        "work": "start",
+        "by": ENTERPRISE, "days_ago": 6, "hours": 1.5,
+    },
+    "repair_changed": {
+        "services": [("product_install_labor", 1.0)],
+        "decide": {"all": "approved"},
+        "then": "change",
+        "by": ENTERPRISE, "days_ago": 25, "hours": 2,
+    },
+    "repair_invoiced": {
+        "services": [("product_install_labor", 1.0)],
+        "note": "Hail damage; the driver can bring the car in on Monday.",
+        "decide": {"all": "approved"},
+        "work": "done",
+        "then": "invoice",
+        "by": ENTERPRISE, "days_ago": 70, "hours": 5,
+    },
+    "repair_cancelled": {
+        "services": [("product_install_labor", 1.0)],
+        "then": "cancel",
+        "days_ago": 15,
+    },
+    "repair_wipers_element": {
+        # within Element's limit (250.00): approved on submission
+        "services": [("product_install_labor", 0.5)],
+        "work": "done",
+        "days_ago": 4, "hours": 0,
+    },
+    "repair_element_adjusted": {
+        "services": [("product_install_labor", 1.0)],
+        "decide": {"lines": {"product_windshield": {"status": "approved", "approved_amount": "380.00",
+                                                    "reason": "Contract price for this glass is 380.00"},
+                             "product_install_labor": {"status": "approved"}}},
+        "work": "confirm",
+        "by": ELEMENT, "days_ago": 38, "hours": 3,
+    },
+}
+
+
+def tell(story, *args):
+    _logger.warning(story, *args)  # the shell runs at log level warn: make the steps visible
+
+
+def _line_finder(env, repair):
+    """:return: a function giving the job's quotation line of a demo product (by XML id)."""
+
+    def line_of(product_xmlid):
+        product = env.ref(f"omega_autointegrate.{product_xmlid}")
+        return repair.sale_order_id.order_line.filtered(lambda sale_line: sale_line.product_id == product)[:1]
+
+    return line_of
+
+
+def main(env):
+    env = env(user=env.ref("base.user_admin"))
+    company = env.ref("base.main_company")
+    admin = AdminClient(os.environ.get("AUTOINTEGRATE_SIM_URL") or company.autointegrate_api_url)
+    now = fields.Datetime.now()
+    for xmlid, story in STORY.items():
+        repair = env.ref(f"omega_autointegrate.{xmlid}").with_company(company)
+        if repair.fleet_ro_id:
+            continue
+        tell("demo story: %s", repair.name)
+        repair._fleet_ensure_quotation()
+        order = repair.sale_order_id
+        for product_xmlid, quantity in story.get("services", ()):
+            order.order_line = [Command.create({
+                "product_id": env.ref(f"omega_autointegrate.{product_xmlid}").id,
+                "product_uom_qty": quantity,
+            })]
+        line_of = _line_finder(env, repair)
+        line_notes = {repair._fleet_line_ref(line_of(product)): [text]
+                      for product, text in story.get("line_notes", {}).items()}
+        repair._fleet_send(notes=[story["note"]] if story.get("note") else (), line_notes=line_notes)
+        ro_id = repair.fleet_ro_id
+        for product, text, ask in story.get("fleet_notes", ()):
+            admin.fleet_note(ro_id, text=text, line_ref=line_of(product).fleet_line_ref if product else None,
+                             author=story.get("by", ENTERPRISE), request_info=ask)
+        decision = story.get("decide")
+        if decision:
+            if "deny_all" in decision:
+                lines = {line.fleet_line_ref: {"status": "denied", "reason": decision["deny_all"]}
+                         for line in repair._fleet_lines()}
+                admin.decide(ro_id, lines=lines, decided_by=story["by"])
+            elif "all" in decision:
+                admin.decide(ro_id, all=decision["all"], decided_by=story["by"])
+            else:
+                admin.decide(ro_id, decided_by=story["by"], lines={
+                    line_of(product).fleet_line_ref: spec for product, spec in decision["lines"].items()})
+        repair._fleet_refresh()
+
+        # the work on approved jobs: confirmed, started (the fleet's approval allows it), done
+        steps = ("confirm", "start", "done")
+        work = steps[:steps.index(story["work"]) + 1] if story.get("work") else ()
+        if "confirm" in work:
+            repair.action_validate()
+        if "start" in work:
+            repair.action_repair_start()
+        if "done" in work:
+            repair.action_repair_end()
+
+        then = story.get("then")
+        if then == "invoice":
+            env["autointegrate.repair.invoice.wizard"].with_context(
+                active_model="repair.order", active_ids=repair.ids).create({}).action_confirm()
+        elif then == "cancel":
+            repair.action_repair_cancel()
+        elif then == "change":
+            # the glass needed more work than planned: the job no longer matches the approval
+            line_of("product_install_labor").product_uom_qty = 1.5
+
+        # a history for Fleet Approvals Analysis
+        submitted = now - timedelta(days=story["days_ago"])
+        dates = {"fleet_submitted_at": submitted}
+        if repair.fleet_decided_at and "hours" in story:
+            dates["fleet_decided_at"] = submitted + timedelta(hours=story["hours"])
+        repair.write(dates)
+        env.cr.commit()  # each job its own transaction: the fleet already holds it
+    tell("demo story: done")
+
+
+if __name__ == "__main__":
+    main(globals()["env"])
