@@ -171,7 +171,7 @@ class TestTwoUsersSendOneJob(CommittedJobMixin, AutoIntegrateFlowCase):
                     barrier.wait(timeout=10)
                     try:
                         wizard.action_submit()
-                        cr.commit()
+                        cr.commit()  # the thread's own cursor; pylint: disable=invalid-commit
                         results.append(("sent", uid, None))
                     except UserError as error:
                         cr.rollback()
