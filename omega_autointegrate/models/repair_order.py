@@ -332,8 +332,12 @@ class RepairOrder(models.Model):
             changed meanwhile (409): its current state is then stored
         :raise UserError: the data is invalid (every field listed) or the
             fleet could not be reached; nothing is stored as sent
+        :raise AccessError: the user may not change this job (another company's, say)
         """
         self.ensure_one()
+        # first, from the database: values cached by a sudo read (a dialog's related
+        # fields) would otherwise let another company's job reach its fleet
+        self.check_access("write")
         self._fleet_check_can_send()
         self._fleet_ensure_quotation()
         self._fleet_lock()
@@ -387,6 +391,7 @@ class RepairOrder(models.Model):
         :return: an error message when the fleet could not be read, else ``False``
         """
         self.ensure_one()
+        self.check_access("read")  # from the database, like _fleet_send
         if not self.fleet_ro_id:
             return False
         try:

@@ -43,6 +43,7 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
         repairs = self.repair_ids
         if not repairs:
             raise UserError(_("Select the jobs to invoice."))
+        repairs.check_access("read")  # from the database: another company's jobs are not invoiced
         if not self.env.user.has_group("account.group_account_invoice"):
             raise UserError(_("Invoicing jobs posts their invoices: you need the Invoicing (Billing) rights."))
         for repair in repairs:

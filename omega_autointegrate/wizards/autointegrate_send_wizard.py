@@ -38,6 +38,14 @@ class AutoIntegrateSendWizard(models.TransientModel):
     fleet_approved_total = fields.Monetary(related="repair_id.fleet_approved_total")
     can_submit = fields.Boolean(compute="_compute_can_submit")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # from the database, before the lines copy the job: its values cached by the related
+        # fields' sudo reads would otherwise show (and send) another company's job
+        repair_ids = [vals["repair_id"] for vals in vals_list if vals.get("repair_id")]
+        self.env["repair.order"].browse(repair_ids).check_access("write")
+        return super().create(vals_list)
+
     @api.depends("repair_id")
     def _compute_from_payload(self):
         for wizard in self:
