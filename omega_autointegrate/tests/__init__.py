@@ -8,6 +8,7 @@ from . import (
     test_reliability,
     test_report,
     test_resubmit,
+    test_security,
     test_send,
     test_settings,
     test_tour,
