@@ -13,9 +13,11 @@ step "Odoo-free tests (pytest)"
 "$PY" -m pytest tests -q -p no:cacheprovider -p no:odoo 2>&1 | tee .run/pytest.log
 pytest_rc=${PIPESTATUS[0]}
 [ "$pytest_rc" = 5 ] && pytest_rc=0  # no test collected is not a failure of ours
-count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | cut -d' ' -f1; }
-py_passed=$(count passed .run/pytest.log); py_failed=$(count failed .run/pytest.log)
-py_errors=$(count error .run/pytest.log); py_skipped=$(count skipped .run/pytest.log)
+# counts from pytest's own summary line only: tests may print "N errors" themselves
+py_summary=$(grep -aE '^(=+ )?[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' .run/pytest.log | tail -1)
+count() { echo "$py_summary" | grep -Eo "[0-9]+ $1" | tail -1 | cut -d' ' -f1; }
+py_passed=$(count passed); py_failed=$(count failed)
+py_errors=$(count error); py_skipped=$(count skipped)
 passed=${py_passed:-0}; failed=$(( ${py_failed:-0} + ${py_errors:-0} )); skipped=${py_skipped:-0}
 
 summary() {
@@ -57,22 +59,25 @@ odoo_bin -d "$db" -i omega_autointegrate --test-tags /omega_autointegrate \
   --http-port="$(free_port)" --log-level=test 2>&1 | tee .run/odoo-test.log
 odoo_rc=${PIPESTATUS[0]}
 
-result=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" .run/odoo-test.log | tail -1)
-if [ -z "$result" ]; then
+# -a: tests of hostile input log bytes that are not text; at_install and post_install runs report apart
+results=$(grep -aE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" .run/odoo-test.log)
+if [ -z "$results" ]; then
   say "!! Odoo did not report any test result"
   failed=$((failed + 1))
   odoo_rc=1
 else
-  read -r o_failed o_errors o_total < <(echo "$result" | sed -E 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/')
+  read -r o_failed o_errors o_total < <(echo "$results" \
+    | sed -E 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/' \
+    | awk '{f += $1; e += $2; t += $3} END {print f, e, t}')
   o_bad=$((o_failed + o_errors))
   say "odoo: $((o_total - o_bad)) passed, $o_bad failed"
   passed=$((passed + o_total - o_bad)); failed=$((failed + o_bad))
   [ "$o_total" -gt 0 ] || { say "!! Odoo ran no test"; odoo_rc=1; }
 fi
-errors=$(grep -cE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' .run/odoo-test.log)
+errors=$(grep -acE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' .run/odoo-test.log)
 if [ "$errors" -gt 0 ]; then
   say "!! $errors ERROR/CRITICAL line(s) in the Odoo log (.run/odoo-test.log):"
-  grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' .run/odoo-test.log | head -20
+  grep -aE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' .run/odoo-test.log | head -20
   odoo_rc=1
 fi
 summary
