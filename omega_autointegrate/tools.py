@@ -34,6 +34,10 @@ def user_message(env, error, url=None):
         lines = "\n".join("- " + item for item in error.field_messages())
         return _("AutoIntegrate cannot accept this data. Fix the following and try again:\n%(lines)s",
                  lines=lines or error.message)
+    if isinstance(error, ai.ProtocolError) and not error.retryable:
+        return _("AutoIntegrate sent an answer this module cannot read, so nothing was stored here. If it "
+                 "happens again, send the details to AutoIntegrate's support.\n\nDetails: %(error)s",
+                 error=error.message)
     if isinstance(error, ai.RateLimitedError):
         return _("AutoIntegrate is busy right now (too many requests). Try again in a minute.")
     if isinstance(error, ai.TransientError):
