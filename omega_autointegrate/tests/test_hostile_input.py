@@ -11,15 +11,21 @@ the database), and a few go through the real HTTP route.
 import copy
 import json
 import random
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+import autointegrate as ai
 from autointegrate import payload, signing
+from autointegrate.client import DEFAULT_TOKEN_CACHE
 
 from .common import AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
@@ -248,3 +254,68 @@ class TestWebhookRouteHostile(FlowMixin, AutoIntegrateHttpCase):
                 self.assertIn("error", body)
         self.assertFalse(self.env["autointegrate.event"].search([("ro_id", "=", repair.fleet_ro_id)]))
         self.assertEqual(post(json.dumps(event).encode()), (200, {"status": "stale"}))
+
+
+class GarbledFleet(ThreadingHTTPServer):
+    """A fleet on loopback that gives a token, then answers every call with ``self.answer``."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        fleet = self
+        self.answer = b"{}"
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = (json.dumps({"access_token": "garbled-token", "expires_in": 3600}).encode()
+                        if self.path == "/oauth/token" else fleet.answer)
+                self.send_response(200 if self.path == "/oauth/token" else 201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+
+@tagged("post_install", "-at_install")
+class TestGarbledAnswers(AutoIntegrateFlowCase):
+    """The fleet answers a submit with something unreadable: a clear UserError, nothing stored."""
+
+    def test_unreadable_answers_are_clear_errors(self):
+        fleet = GarbledFleet()
+        self.addCleanup(fleet.server_close)
+        self.addCleanup(fleet.shutdown)
+        self.company.autointegrate_api_url = f"http://127.0.0.1:{fleet.server_address[1]}"
+        DEFAULT_TOKEN_CACHE.clear()
+        repair = self.make_job()
+        cannot_read, unavailable = "cannot read", "temporarily unavailable"
+        answers = {
+            "wrong types": (json.dumps({"ro_id": 5, "revision": "1", "sequence": 2**40, "status": "??",
+                                        "lines": [{"line_ref": "L1", "approved_amount": 1.5}]}).encode(), cannot_read),
+            "missing fields": (b"{}", cannot_read),
+            "markup and NUL": (json.dumps({"ro_id": "AI-1", "revision": 1, "sequence": 1, "status": "pending",
+                                           "lines": [], "decided_by": "<script>\u0000"}).encode(), cannot_read),
+            # unreadable bodies are retried (a proxy's hiccup may pass), then reported as such
+            "nested": (b"[" * 100_000 + b"]" * 100_000, unavailable),
+            "not JSON": (b"<html>Bad gateway</html>", unavailable),
+        }
+        with patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0):
+            for name, (answer, expected) in answers.items():
+                fleet.answer = answer
+                with self.subTest(answer=name), self.assertRaises(UserError) as info, self.env.cr.savepoint():
+                    repair._fleet_send()
+                message = str(info.exception)
+                self.assertIn(expected, message)
+                self.assertNotIn("Traceback", message)
+                self.assertLess(len(message), 1000)
+                self.assertFalse(repair.fleet_ro_id)
