@@ -25,6 +25,8 @@ from autointegrate_sim import Simulator
 
 from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, SimulatorMixin
 
+_logger = logging.getLogger(__name__)
+
 WEBHOOK_SECRET = "odoo-test-webhook"
 SECRET_FIELDS = ("autointegrate_client_secret", "autointegrate_webhook_secret")
 B_CLIENT, B_SECRET, B_SHOP, B_WEBHOOK = "shop-b-client", "shop-b-secret-7Q", "SHOP-B", "webhook-b-secret"
@@ -309,6 +311,11 @@ class TestSecretsStayIn(TwoCompaniesMixin, AutoIntegrateFlowCase):
             for name, secret in secrets.items():
                 with self.subTest(place=place, secret=name):
                     self.assertNotIn(secret, text)
+        _logger.info("secrets: %d log records (DEBUG), %d user errors, %d exchange-log entries, %d events, "
+                     "%d messages searched for %d secrets and tokens: none found", len(records), len(errors),
+                     self.env["autointegrate.exchange"].sudo().search_count([]),
+                     self.env["autointegrate.event"].sudo().search_count([]),
+                     self.env["mail.message"].sudo().search_count([]), len(secrets))
 
     @staticmethod
     def format(record):
