@@ -29,7 +29,9 @@ class AutoIntegrateWebhookController(http.Controller):
             return self._answer(413, "bad_request", "body over 1 MB")
         raw = httprequest.get_data()  # a chunked body has no length: checked once read
         dbname = dbname or request.db
-        if not dbname or dbname not in http.db_list(force=True):
+        # the request's own database exists (Odoo opened it); listing the databases costs a
+        # connection and a query, so only another database is looked up
+        if not dbname or (dbname != request.db and dbname not in http.db_list(force=True)):
             return self._answer(404, "not_found", "unknown database")
         signature = httprequest.headers.get(SIGNATURE_HEADER)
         if request.db == dbname and request.env is not None:

@@ -349,10 +349,11 @@ class RepairOrder(models.Model):
                               job=self.name, problems=self._fleet_describe_problems(details, body)))
         # the line refs travel now: keep them so the fleet's answers find their lines (sudo: this
         # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
-        for line, sent in zip(self._fleet_lines(), body["lines"], strict=True):
-            if not line.fleet_line_ref:
-                line.sudo().fleet_line_ref = sent["line_ref"]
-        core_digest = payload.body_digest(self._fleet_payload(), length=32)
+        self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
+            self._fleet_lines(), body["lines"], strict=True) if not line.fleet_line_ref})
+        # what _fleet_payload() gives now the refs are stored: the body without this submission's notes
+        core_digest = payload.body_digest(dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]]),
+                                          length=32)
         client = self.company_id._autointegrate_client(self)
         try:
             if self.fleet_ro_id:

@@ -215,6 +215,30 @@ class RepairOrder(models.Model):
             records.invalidate_recordset(["write_uid", "write_date"], flush=False)
         lines.modified(LINE_FLEET_FIELDS)
 
+    def _fleet_store_line_refs(self, refs):
+        """Keep on the quotation lines the refs they were sent to the fleet
+        with, in one statement (sudo: this bookkeeping is the fleet's, and a
+        colleague's quotation is not writable with "own documents").
+
+        :param refs: ``{sale line id: line_ref}``
+        """
+        if not refs:
+            return
+        lines = self.env["sale.order.line"].sudo().browse(list(refs))
+        lines.flush_recordset(["fleet_line_ref", "write_uid", "write_date"])
+        self.env.cr.execute(SQL(
+            """UPDATE sale_order_line line SET fleet_line_ref = v.ref, write_uid = %(uid)s, write_date = %(now)s
+                 FROM (VALUES %(rows)s) AS v(id, ref)
+                WHERE line.id = v.id""",
+            rows=SQL(", ").join(SQL("(%s, %s::varchar)", line_id, ref) for line_id, ref in refs.items()),
+            uid=self.env.uid, now=self.env.cr.now(),
+        ))
+        field = lines._fields["fleet_line_ref"]
+        for line in lines:
+            self.env.cache.update(line, field, [refs[line.id]])
+        lines.invalidate_recordset(["write_uid", "write_date"], flush=False)
+        lines.modified(["fleet_line_ref"])  # the job's digest is computed again, as after a write
+
     def _fleet_lines_by_ref(self):
         """:return: ``{job id: {line_ref: quotation line}}`` of the lines sent to the fleet (one query)."""
         orders = self.sale_order_id
