@@ -1,5 +1,5 @@
 # Omega AutoIntegrate — see README.md
-.PHONY: test demo sim lint pot clean-db
+.PHONY: test demo sim lint pot clean-db bench
 
 test:  ## all tests: pytest, then the addon's tests in Odoo 18 when it is installed
 	@bash scripts/test.sh
@@ -16,6 +16,9 @@ lint:  ## ruff, pylint-odoo's mandatory checks and the addon's XML checks (no ne
 
 pot:  ## export the addon's translation template omega_autointegrate/i18n/omega_autointegrate.pot with Odoo
 	@bash scripts/export_pot.sh
+
+bench:  ## the benchmarks of docs/benchmarks.md, Odoo run for real (not part of make test); BENCH_ARGS=--quick: smaller sizes
+	@bash -c 'source scripts/lib.sh && ensure_postgres && find_odoo && "$$PY" bench/run_all.py $(BENCH_ARGS)'
 
 clean-db:  ## drop the test template databases (rebuilt on the next make test)
 	@for db in $$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_%'"); do \

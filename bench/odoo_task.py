@@ -1,0 +1,380 @@
+"""Runs one benchmark task inside an Odoo process of its own.
+
+``python3 bench/odoo_task.py DB ADDONS_PATH TASK JSON_KWARGS RESULT_FILE``: loads
+the database's registry, runs ``task_<TASK>(env, **kwargs)`` as the superuser
+(like a cron or a webhook), commits, and writes what it returns as JSON to
+RESULT_FILE. Only the benchmarks in this folder call it.
+"""
+
+import json
+import resource
+import sys
+import time
+
+import odoo
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tools import config
+
+FLEET = "ENT-0042"
+SHOP_ID = "SHOP-17"
+
+
+def rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------- setup
+def task_setup(env, sim_url, client_id, client_secret, webhook_secret=None):
+    """Point the company at the simulator; a fleet account, a walk-in customer, two products."""
+    company = env.company
+    company.write({
+        "autointegrate_api_url": sim_url, "autointegrate_client_id": client_id,
+        "autointegrate_client_secret": client_secret, "autointegrate_shop_id": SHOP_ID,
+        "autointegrate_webhook_secret": webhook_secret or False,
+    })
+    # the poll cron must not run on its own while a benchmark drives the poll
+    env.ref("omega_autointegrate.ir_cron_autointegrate_poll").active = False
+    account = env["res.partner"].create({"name": "Enterprise Fleet Management", "is_company": True,
+                                         "fleet_invoice_method": "autointegrate", "fleet_company_code": FLEET})
+    driver = env["res.partner"].create({"name": "Dana Driver", "parent_id": account.id})
+    walk_in = env["res.partner"].create({"name": "Walk-in Customer"})
+    part = env["product.product"].create({"name": "Windshield FW05432 GTY", "type": "consu", "list_price": 412.0,
+                                          "default_code": "GLASS-WS", "fleet_line_type": "glass",
+                                          "taxes_id": [Command.clear()]})
+    labor = env["product.product"].create({"name": "Install windshield", "type": "service", "list_price": 95.0,
+                                           "fleet_service_code": "LAB-GLASS", "taxes_id": [Command.clear()]})
+    return {"driver": driver.id, "walk_in": walk_in.id, "part": part.id, "labor": labor.id}
+
+
+def _line_values(products, index):
+    product = products[index % 2]
+    quantity = 1.0 if index % 2 == 0 else 1.5
+    return {"product_id": product.id, "product_uom_qty": quantity, "tax_id": [Command.clear()]}
+
+
+def task_seed(env, partner, part, labor, count, lines=2, bind_prefix=None, batch=500):
+    """Create ``count`` jobs, each with a quotation of ``lines`` lines.
+
+    With ``bind_prefix``, each job is bound to a fleet RO ``AI-<prefix><n>``
+    as if it had been submitted (status pending, line refs ``L1``...,
+    sequence 0), so that any state the fleet sends is newer.
+
+    :return: ``{"jobs": [{"id", "ro_id", "shop_ro_ref", "total", "lines": [{"line_ref", "quantity", ...}]}]}``
+    """
+    products = env["product.product"].browse([part, labor])
+    out = []
+    started = time.time()
+    for start in range(0, count, batch):
+        size = min(batch, count - start)
+        orders = env["sale.order"].create([
+            {"partner_id": partner, "order_line": [Command.create(_line_values(products, i)) for i in range(lines)]}
+            for _ in range(size)
+        ])
+        repairs = env["repair.order"].create([
+            {"partner_id": partner, "sale_order_id": order.id, "fleet_vin": "1FTFW1E50NFA00001",
+             "fleet_complaint": "Windshield cracked across driver view"}
+            for order in orders
+        ])
+        for repair, order in zip(repairs, orders, strict=True):
+            job = {"id": repair.id, "shop_ro_ref": repair._fleet_ro_ref(), "lines": []}
+            for n, line in enumerate(order.order_line, start=1):
+                quantity = f"{line.product_uom_qty:.3f}"
+                amount = f"{line.price_subtotal:.2f}"
+                job["lines"].append({"line_ref": f"L{n}", "quantity": quantity, "amount": amount,
+                                     "unit_price": f"{line.price_unit:.2f}", "sale_line_id": line.id})
+            job["total"] = f"{sum(float(line['amount']) for line in job['lines']):.2f}"
+            out.append(job)
+        if bind_prefix is not None:
+            for index, (repair, job) in enumerate(zip(repairs, out[-size:], strict=True)):
+                job["ro_id"] = f"AI-{bind_prefix}{start + index:07d}"
+                repair.write({"fleet_ro_id": job["ro_id"], "fleet_status": "pending", "fleet_revision": 1,
+                              "fleet_sequence": 0})
+                for line, sent in zip(repair.sale_order_id.order_line, job["lines"], strict=True):
+                    line.write({"fleet_line_ref": sent["line_ref"], "fleet_status": "pending"})
+        env.cr.commit()
+        env.invalidate_all()
+    return {"jobs": out, "seconds": time.time() - started}
+
+
+def task_bind(env, repair_ids):
+    """Submit jobs to the fleet as SEND TO FLEET does (without the dialog); :return: their fleet RO ids."""
+    repairs = env["repair.order"].browse(repair_ids)
+    out = {}
+    for repair in repairs:
+        repair._fleet_send()
+        out[repair.id] = repair.fleet_ro_id
+        env.cr.commit()
+    return {"ro_ids": out}
+
+
+# ------------------------------------------------------------------ sync
+def _query_logger(path):
+    """Patch the cursor to write each query (and where it comes from) to ``path``; :return: undo."""
+    import traceback
+
+    from odoo.sql_db import Cursor
+
+    original = Cursor.execute
+    out = open(path, "w")  # noqa: SIM115 (closed by undo)
+
+    def execute(cr, query, params=None, log_exceptions=True):
+        where = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_stack()[-24:-1]]
+        out.write(" ".join(str(query).split())[:300] + "\n    " + " < ".join(reversed(where)) + "\n")
+        return original(cr, query, params, log_exceptions)
+
+    Cursor.execute = execute
+
+    def undo():
+        Cursor.execute = original
+        out.close()
+
+    return undo
+
+
+def task_sync(env, max_pages=1000, log_queries=None, profile=None):
+    """Walk the changes feed page by page as the poll cron does (a commit and
+    a clean cache per page); :return: time, queries per page, memory.
+
+    :param log_queries: a file where the queries of the second page are written
+    :param profile: a file where a cProfile of the whole walk is written
+    """
+    import cProfile
+
+    profiler = cProfile.Profile() if profile else None
+    sync = env["autointegrate.sync"]
+    company = env.company
+    company.write({"autointegrate_poll_since": False, "autointegrate_poll_cursor": False,
+                   "autointegrate_poll_next_since": False})
+    env.cr.commit()
+    rss_start = rss_mb()
+    pages = []
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for _ in range(max_pages):
+        env.invalidate_all()
+        undo = _query_logger(log_queries) if log_queries and len(pages) == 1 else None
+        count0 = env.cr.sql_log_count
+        page_started = time.perf_counter()
+        more = sync._poll_company(company)
+        env.cr.commit()  # the tracking messages are written at commit: count them with their page
+        if undo:
+            undo()
+        pages.append({"queries": env.cr.sql_log_count - count0, "seconds": time.perf_counter() - page_started})
+        if not more:
+            break
+    seconds = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return {"seconds": seconds, "pages": pages, "rss_start_mb": rss_start, "rss_end_mb": rss_mb(),
+            "rss_peak_mb": peak_rss_mb()}
+
+
+def task_poll_loop(env, interval, duration):
+    """The poll at a tight interval (instead of the cron's 5 minutes), for ``duration`` seconds."""
+    sync = env["autointegrate.sync"]
+    company = env.company
+    deadline = time.time() + duration
+    while time.time() < deadline:
+        env.invalidate_all()
+        while sync._poll_company(company):
+            env.cr.commit()
+        env.cr.commit()
+        time.sleep(interval)
+    return {}
+
+
+def task_check(env, repair_ids):
+    """What the jobs show: statuses, decision messages, events, notes."""
+    repairs = env["repair.order"].browse(repair_ids)
+    subtype = env.ref("omega_autointegrate.mt_fleet_decision")
+    messages = env["mail.message"].search_read(
+        [("model", "=", "repair.order"), ("res_id", "in", repair_ids), ("subtype_id", "=", subtype.id)], ["res_id"])
+    per_job = {}
+    for message in messages:
+        per_job[message["res_id"]] = per_job.get(message["res_id"], 0) + 1
+    events = env["autointegrate.event"].search_read([("repair_id", "in", repair_ids)], ["event_id", "state"])
+    return {
+        "statuses": {repair.id: repair.fleet_status for repair in repairs},
+        "sequences": {repair.id: repair.fleet_sequence for repair in repairs},
+        "decision_messages": per_job,
+        "events": [[event["event_id"], event["state"]] for event in events],
+    }
+
+
+# ---------------------------------------------------------------- submit
+def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, client_secret):
+    """SEND TO FLEET then SUBMIT REPAIR ORDER on ``count`` jobs of ``lines``
+    lines, each in its own transaction; then the same bodies as bare
+    ``requests`` calls. :return: seconds and queries of each."""
+    import requests
+
+    import autointegrate
+    from autointegrate.payload import body_digest
+
+    jobs = task_seed(env, partner, part, labor, count + 1, lines=lines)["jobs"]
+    repairs = env["repair.order"].browse([job["id"] for job in jobs])
+    addon, queries, bodies, calls = [], [], [], []
+    real_submit = autointegrate.Client.submit
+
+    def timed_submit(client, body, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real_submit(client, body, **kwargs)
+        finally:
+            calls.append(time.perf_counter() - started)
+
+    autointegrate.Client.submit = timed_submit
+    for repair in repairs:
+        env.invalidate_all()
+        count0 = env.cr.sql_log_count
+        started = time.perf_counter()
+        action = repair.action_send_to_fleet()
+        env[action["res_model"]].browse(action["res_id"]).action_submit()
+        env.cr.commit()
+        addon.append(time.perf_counter() - started)
+        queries.append(env.cr.sql_log_count - count0)
+        body = repair._fleet_payload()
+        body["shop_ro_ref"] = body["shop_ro_ref"] + "-bare"
+        bodies.append(body)
+    autointegrate.Client.submit = real_submit
+    token = requests.post(f"{sim_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                          "client_secret": client_secret}, timeout=10).json()
+    bare = []
+    for body in bodies:
+        started = time.perf_counter()
+        answer = requests.post(f"{sim_url}/v1/repair-orders", json=body, timeout=30, headers={
+            "Authorization": f"Bearer {token['access_token']}",
+            "Idempotency-Key": f"{body['shop_ro_ref']}:submit:{body_digest(body)}"})
+        answer.json()
+        bare.append(time.perf_counter() - started)
+        assert answer.status_code == 201, answer.text
+    # the first of each is the warm-up (caches, token, connection)
+    return {"addon": addon[1:], "queries": queries[1:], "bare": bare[1:], "client": calls[1:],
+            "statuses": sorted(set(repairs.mapped("fleet_status")))}
+
+
+def task_profile_submit(env, partner, part, labor, lines, out):
+    """cProfile of one SEND TO FLEET + SUBMIT (after a warm-up), written to ``out``."""
+    import cProfile
+
+    jobs = task_seed(env, partner, part, labor, 2, lines=lines)["jobs"]
+    repairs = env["repair.order"].browse([job["id"] for job in jobs])
+    profile = cProfile.Profile()
+    for index, repair in enumerate(repairs):
+        env.invalidate_all()
+        if index:
+            profile.enable()
+        action = repair.action_send_to_fleet()
+        env[action["res_model"]].browse(action["res_id"]).action_submit()
+        env.cr.commit()
+        if index:
+            profile.disable()
+    profile.dump_stats(out)
+    return {}
+
+
+# --------------------------------------------------------------- invoice
+def task_invoice_prepare(env, jobs, walk_in):
+    """Approve the fleet jobs (the fleet's state, as the poll would store it),
+    make two plain twins of each for a customer without AutoIntegrate,
+    confirm all quotations and create their draft invoices."""
+    repairs = env["repair.order"].browse([job["id"] for job in jobs])
+    states = {}
+    for sequence, job in enumerate(jobs, start=10**6):
+        states[job["id"]] = {
+            "ro_id": job["ro_id"], "revision": 1, "status": "approved", "sequence": sequence,
+            "authorization_number": "AUTH-000001", "decided_by": "J. Rivera", "approved_total": job["total"],
+            "lines": [{"line_ref": line["line_ref"], "status": "approved", "approved_quantity": line["quantity"],
+                       "approved_amount": line["amount"], "reason": None} for line in job["lines"]],
+            "notes": [],
+        }
+    repairs._fleet_apply_states(states)
+    for repair in repairs:  # what the fleet approved is what the job is
+        repair.fleet_sent_digest = repair.fleet_digest
+    twins = [env["sale.order"], env["sale.order"]]
+    for repair in repairs:
+        for index in range(2):
+            twins[index] |= repair.sale_order_id.copy({"partner_id": walk_in})
+    env.cr.commit()
+    invoices = {"ai": [], "plain": [], "plain_ungated": []}
+    for repair in repairs:
+        repair.sale_order_id.action_confirm()
+        invoices["ai"] += repair.sale_order_id._create_invoices().ids
+    for key, orders in zip(("plain", "plain_ungated"), twins, strict=True):
+        orders.action_confirm()
+        for order in orders:
+            invoices[key] += order._create_invoices().ids
+    env.cr.commit()
+    return invoices
+
+
+def task_invoice_post(env, ai, plain, plain_ungated):
+    """Post each invoice in its own transaction, in turn a fleet job's, its
+    plain twin's, and its other twin's with the gate taken out.
+
+    :return: seconds of each posting, and of the gate's checks in it
+    """
+    from odoo.addons.omega_autointegrate.models.account_move import AccountMove
+
+    gate = {"ai": [], "plain": []}
+    real_problems = AccountMove._fleet_posting_problems
+    kind = [None]
+
+    def timed_problems(self):
+        started = time.perf_counter()
+        try:
+            return real_problems(self)
+        finally:
+            if kind[0] in gate:
+                gate[kind[0]].append(time.perf_counter() - started)
+
+    AccountMove._fleet_posting_problems = timed_problems
+    timings = {"ai": [], "plain": [], "plain_ungated": []}
+    try:
+        for ids in zip(ai, plain, plain_ungated, strict=True):
+            for name, move_id in zip(("ai", "plain", "plain_ungated"), ids, strict=True):
+                kind[0] = name
+                env.invalidate_all()
+                move = env["account.move"].browse(move_id)
+                started = time.perf_counter()
+                if name == "plain_ungated":
+                    # the posting as without the addon: the MRO past the gate's override
+                    super(AccountMove, move)._post(soft=False)
+                else:
+                    move._post(soft=False)  # what action_post runs
+                env.cr.commit()
+                timings[name].append(time.perf_counter() - started)
+    finally:
+        AccountMove._fleet_posting_problems = real_problems
+    moves = env["account.move"].browse(ai)
+    posted = {name: sum(m.state == "posted" for m in env["account.move"].browse(ids))
+              for name, ids in (("ai", ai), ("plain", plain), ("plain_ungated", plain_ungated))}
+    return dict(timings, gate=gate, posted=posted,
+                fleet_approved=sum(m.fleet_invoice_status == "approved" for m in moves))
+
+
+def main():
+    db, addons, task, kwargs, result_file = sys.argv[1:6]
+    config.parse_config(["-d", db, f"--addons-path={addons}", "--log-level=warn", "--without-demo=all"])
+    odoo.service.server.load_server_wide_modules()
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        result = globals()[f"task_{task}"](env, **json.loads(kwargs))
+        cr.commit()
+    with open(result_file, "w") as out:
+        json.dump(result, out)
+
+
+if __name__ == "__main__":
+    main()
