@@ -322,7 +322,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
         steps = collections.Counter(step for step, _message in self.surfaced)
         _logger.info(
             "soak: %d jobs, %d ROs at the fleet (0 duplicates), %d API calls, %d faulted (%.0f%%: %s), "
-            "%d errors surfaced to the user and retried (%s), %d completed, %.0f s",
+            "%d failures shown to the user and tried again (%s), %d completed, %.0f s",
             SOAK_JOBS, len(ros), len(calls), len(faulted), 100 * len(faulted) / len(calls), dict(sorted(kinds.items())),
             len(self.surfaced), dict(sorted(steps.items())), len(repairs.filtered(
                 lambda r: r.fleet_status == "completed")), time.monotonic() - started)

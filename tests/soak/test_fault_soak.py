@@ -203,5 +203,5 @@ def test_fault_soak(sim, capsys):
     with capsys.disabled():
         print(f"\nsoak: {JOBS} jobs, {len(ros)} ROs at the fleet (0 duplicates), {len(client_calls)} API calls, "
               f"{len(faulted)} faulted ({share:.0%}: {dict(sorted(kinds.items()))}), "
-              f"{len(shop.surfaced)} errors surfaced to the user and retried ({dict(sorted(surfaced.items()))}), "
+              f"{len(shop.surfaced)} failures shown to the user and tried again ({dict(sorted(surfaced.items()))}), "
               f"{JOBS} completed, {time.monotonic() - started:.0f} s")
