@@ -20,6 +20,7 @@ import common
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100)
+    parser.add_argument("--profile", help="write a cProfile of the fleet jobs' postings to this file")
     args = parser.parse_args()
     with common.bench_db("invoice") as db:
         sim = common.start_simulator()
@@ -30,7 +31,7 @@ def main():
                                     count=args.invoices + 1, bind_prefix="V")["jobs"]
             common.seed_fleet_ros(sim, jobs)  # the fleet approved them: it accepts their invoices
             invoices = common.odoo_task(db, "invoice_prepare", jobs=jobs, walk_in=ids["walk_in"])
-            result = common.odoo_task(db, "invoice_post", **invoices)
+            result = common.odoo_task(db, "invoice_post", profile=args.profile, **invoices)
         finally:
             sim.stop()
     # the first of each kind warms the caches up

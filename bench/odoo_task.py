@@ -318,12 +318,16 @@ def task_invoice_prepare(env, jobs, walk_in):
     return invoices
 
 
-def task_invoice_post(env, ai, plain, plain_ungated):
+def task_invoice_post(env, ai, plain, plain_ungated, profile=None):
     """Post each invoice in its own transaction, in turn a fleet job's, its
     plain twin's, and its other twin's with the gate taken out.
 
+    :param profile: a file where a cProfile of the fleet jobs' postings is written
     :return: seconds of each posting, and of the gate's checks in it
     """
+    import cProfile
+
+    profiler = cProfile.Profile()
     from odoo.addons.omega_autointegrate.models.account_move import AccountMove
 
     gate = {"ai": [], "plain": []}
@@ -347,14 +351,19 @@ def task_invoice_post(env, ai, plain, plain_ungated):
                 env.invalidate_all()
                 move = env["account.move"].browse(move_id)
                 started = time.perf_counter()
+                if profile and name == "ai":
+                    profiler.enable()
                 if name == "plain_ungated":
                     # the posting as without the addon: the MRO past the gate's override
                     super(AccountMove, move)._post(soft=False)
                 else:
                     move._post(soft=False)  # what action_post runs
                 env.cr.commit()
+                profiler.disable()
                 timings[name].append(time.perf_counter() - started)
     finally:
+        if profile:
+            profiler.dump_stats(profile)
         AccountMove._fleet_posting_problems = real_problems
     moves = env["account.move"].browse(ai)
     posted = {name: sum(m.state == "posted" for m in env["account.move"].browse(ids))

@@ -249,7 +249,8 @@ class AccountMove(models.Model):
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, company.autointegrate_api_url) from error
         job._fleet_apply_state(state)
-        self.sudo().write({
+        # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
+        self.sudo().with_context(skip_invoice_sync=True).write({
             "fleet_repair_id": job.id,
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,
