@@ -217,8 +217,9 @@ class RepairOrder(models.Model):
 
     def _fleet_store_line_refs(self, refs):
         """Keep on the quotation lines the refs they were sent to the fleet
-        with, in one statement (sudo: this bookkeeping is the fleet's, and a
-        colleague's quotation is not writable with "own documents").
+        with, in one statement (sudo: the refs are the fleet's bookkeeping,
+        not an edit of the quotation by the user, who was checked for access
+        to the job before sending).
 
         :param refs: ``{sale line id: line_ref}``
         """
@@ -311,12 +312,13 @@ class RepairOrder(models.Model):
         if labels is None:
             labels = dict(self.env["sale.order.line"]._fields["fleet_status"]._description_selection(self.env))
         items = Markup("").join(
-            Markup("<li>%s: <b>%s</b>%s</li>") % (
+            Markup("<li>%s: <b>%s</b>%s%s</li>") % (
                 line.name.splitlines()[0],
                 labels.get(line_state["status"], line_state["status"]),
                 Markup(" (%s %s)") % (line_state.get("approved_quantity"), line_state.get("approved_amount"))
                 if line_state["status"] == "adjusted" else "",
-            ) + (Markup("<br/><i>%s</i>") % line_state["reason"] if line_state.get("reason") else "")
+                Markup("<br/><i>%s</i>") % line_state["reason"] if line_state.get("reason") else "",
+            )
             for line, line_state in decided
         )
         return Markup("%s<ul>%s</ul>") % (

@@ -133,6 +133,7 @@ class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn("Install windshield", body)
         self.assertIn("Denied", body)
         self.assertIn("Max &lt;1.0&gt; h", body)
+        self.assertIn("<i>Max &lt;1.0&gt; h</i></li>", body)  # the reason stays in its line's item
 
     def test_denial_and_question_schedule_a_todo_for_the_responsible(self):
         technician = self.env["res.users"].create({"name": "Tech", "login": "tech-ai"})
