@@ -7,7 +7,6 @@ accepted without a valid signature, and an accepted event is one the addon can
 store (every field it writes to a column checked).
 """
 
-import copy
 import json
 import random
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from autointegrate import payload, signing
 from autointegrate.errors import SignatureError
+from autointegrate_sim import fuzz
 
 SECRET = "whsec-fuzz-secret"
 NOW = 1_767_225_600
@@ -37,58 +37,6 @@ EVENT = {"event_id": "evt_01J9", "type": "ro.updated", "occurred_at": "2026-11-2
          "ro_id": "AI-7F3K9Q", "sequence": 7, "data": STATE}
 
 #: values known to hurt a receiver: NUL, too long, too large, not numbers, markup, wrong shapes
-NASTY = ["\x00", "A" * 129, 2**31, 2**64, -1, "1e999", "NaN", "Infinity", "12.5", "<b>x</b>", ["L1"],
-         {"ro_id": "AI-7F3K9Q"}, "", " ", "\u2028", "\udc80", 1.5, True, None]
-TEXT_CHARS = "aZ09 .-_:/<>&\"'\\\x00\x1f\u00e9\u2028\udc80\U0001f600"
-
-
-def random_text(rnd):
-    return "".join(rnd.choice(TEXT_CHARS) for _ in range(rnd.randint(0, 12)))
-
-
-def random_json(rnd, depth=0):
-    """Any JSON value, nasty ones often."""
-    kind = rnd.randrange(9 if depth < 3 else 6)
-    if kind == 0:
-        return None
-    if kind == 1:
-        return rnd.random() < 0.5
-    if kind == 2:
-        return rnd.choice([0, -1, 1, 2**31 - 1, 2**31, 2**63, -(2**63), rnd.randint(-10**6, 10**6)])
-    if kind == 3:
-        return rnd.choice([0.0, -0.0, 1e308, float("inf"), float("nan"), rnd.uniform(-1e6, 1e6)])
-    if kind == 4:
-        return random_text(rnd)
-    if kind == 5:
-        return copy.deepcopy(rnd.choice(NASTY))
-    if kind in (6, 7):
-        return [random_json(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
-    return {rnd.choice(["ro_id", "lines", "status", "sequence", "x", ""]):
-            random_json(rnd, depth + 1) for _ in range(rnd.randint(0, 3))}
-
-
-def mutate(rnd, event):
-    """Replace, remove or retype one to three values anywhere in ``event`` (in place)."""
-    for _ in range(rnd.randint(1, 3)):
-        node = event
-        while isinstance(node, (dict, list)) and node and rnd.random() < 0.6:
-            keys = sorted(node) if isinstance(node, dict) else range(len(node))
-            key = rnd.choice(list(keys))
-            if not isinstance(node[key], (dict, list)) or not node[key]:
-                break
-            node = node[key]
-        if isinstance(node, dict) and node:
-            key = rnd.choice(sorted(node))
-            if rnd.random() < 0.7:
-                # text half the time: most fields are strings, and strings carry the nastiest input
-                node[key] = random_text(rnd) if rnd.random() < 0.5 else random_json(rnd)
-            else:
-                del node[key]
-        elif isinstance(node, list) and node:
-            node[rnd.randrange(len(node))] = random_json(rnd)
-    return event
-
-
 def handle(raw, header):
     """The webhook handler's decisions, as ``_receive`` takes them.
 
@@ -105,7 +53,7 @@ def handle(raw, header):
 
 
 SEEDS = st.integers(0, 2**32 - 1)
-BODY_KINDS = st.sampled_from(["random-bytes", "random-json", "mutated-event", "flipped-bytes", "valid"])
+BODY_KINDS = st.sampled_from(fuzz.BODY_KINDS)
 SIGNATURE_KINDS = st.sampled_from(["valid", "valid", "stale", "wrong-secret", "mutated", "random", "none"])
 HEADER_CHARS = "t=v1,0123456789abcdef \u00e9\u2028\x00\udc80;=,"
 
@@ -121,20 +69,7 @@ def deliveries(draw):
     kinds and the seed, which replay it exactly.
     """
     rnd = random.Random(draw(SEEDS))
-    kind = draw(BODY_KINDS)
-    if kind == "random-bytes":
-        raw = rnd.randbytes(rnd.randint(0, 300))
-    elif kind == "random-json":
-        raw = json.dumps(random_json(rnd)).encode()
-    elif kind == "mutated-event":
-        raw = json.dumps(mutate(rnd, copy.deepcopy(EVENT))).encode()
-    else:
-        raw = json.dumps(EVENT).encode()
-        if kind == "flipped-bytes":
-            raw = bytearray(raw)
-            for _ in range(rnd.randint(1, 4)):
-                raw[rnd.randrange(len(raw))] = rnd.randrange(256)
-            raw = bytes(raw)
+    raw = fuzz.body(rnd, draw(BODY_KINDS), EVENT)
     signature = draw(SIGNATURE_KINDS)
     t = NOW + rnd.randint(-300, 300)
     if signature == "valid":
