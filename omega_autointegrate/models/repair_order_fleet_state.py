@@ -406,9 +406,6 @@ class RepairOrder(models.Model):
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
 
-    def _fleet_schedule_followup(self, info_requested):
-        self._fleet_schedule_followups([(repair, info_requested) for repair in self])
-
     # ----------------------------------------------------------- tracking
     def _message_track(self, fields_iter, initial_values_dict):
         """mail logs the tracking message of each job on its own: collect them
