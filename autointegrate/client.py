@@ -29,6 +29,7 @@ from .errors import (
     ProtocolError,
     RateLimitedError,
     ServerError,
+    TLSError,
     TransportError,
     ValidationError,
 )
@@ -449,7 +450,7 @@ class Client:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise TransportError(f"TLS error talking to {self.base_url}: {str(exc)[:300]}", retryable=False) from exc
+            raise TLSError(f"TLS error talking to {self.base_url}: {str(exc)[:300]}") from exc
         except requests.exceptions.Timeout as exc:
             raise TransportError(f"AutoIntegrate did not answer in time ({method} {path})") from exc
         except requests.exceptions.RequestException as exc:

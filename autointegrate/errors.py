@@ -48,6 +48,12 @@ class TransportError(TransientError):
     """No usable answer: connection refused or dropped, timeout, TLS failure."""
 
 
+class TLSError(TransportError):
+    """The secure connection failed (certificate, protocol): retrying won't heal it."""
+
+    retryable = False
+
+
 class RateLimitedError(TransientError):
     """HTTP 429; ``retry_after`` is the server's hint in seconds."""
 

@@ -17,7 +17,7 @@ def user_message(env, error, url=None):
         return _("AutoIntegrate is not set up correctly: %(error)s. Check Settings > Repairs > AutoIntegrate.",
                  error=error.message)
     if isinstance(error, ai.TransportError):
-        if "TLS" in error.message:
+        if isinstance(error, ai.TLSError):
             return _("The secure (TLS) connection to %(url)s failed. Check the API URL and the server's "
                      "certificate.\n\nDetails: %(error)s", url=where, error=error.message)
         return _("AutoIntegrate could not be reached at %(url)s. Check the API URL and the network, "

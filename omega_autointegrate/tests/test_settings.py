@@ -49,6 +49,13 @@ class TestSettings(AutoIntegrateCase):
         with self.assertRaisesRegex(UserError, "could not be reached"):
             settings.action_autointegrate_test_connection()
 
+    def test_test_connection_tls_failure_is_named(self):
+        # https to a server that speaks plain http: the TLS handshake fails
+        self.company.autointegrate_api_url = self.simulator.url.replace("http://", "https://")
+        settings = self.env["res.config.settings"].create({})
+        with self.assertRaisesRegex(UserError, r"secure \(TLS\) connection"):
+            settings.action_autointegrate_test_connection()
+
     def test_test_connection_wrong_secret(self):
         self.company.autointegrate_client_secret = "not-the-secret"
         settings = self.env["res.config.settings"].create({})

@@ -170,7 +170,7 @@ def test_unreachable_and_tls_and_plain_http(sleeps):
 def test_tls_error_is_clear(sim, sleeps):
     client = ai.Client(sim.url.replace("http://", "https://"), CLIENT_ID, SECRET,
                        token_cache=TokenCache(), sleep=sleeps)
-    with pytest.raises(ai.TransportError, match="TLS") as info:
+    with pytest.raises(ai.TLSError, match="TLS") as info:
         client.test_connection()
     assert not info.value.retryable and sleeps == []
 
