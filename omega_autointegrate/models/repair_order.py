@@ -66,7 +66,9 @@ class RepairOrder(models.Model):
         string="Fleet Company ID", related="partner_id.commercial_partner_id.fleet_company_code", store=True,
         index="btree_not_null",
     )
-    fleet_currency_id = fields.Many2one("res.currency", compute="_compute_fleet_currency_id")
+    # stored: the fleet's approved total is rounded in it, and a page of decisions
+    # would otherwise read every job's quotation for it
+    fleet_currency_id = fields.Many2one("res.currency", compute="_compute_fleet_currency_id", store=True)
 
     # the vehicle, as fleets know it
     fleet_vin = fields.Char(string="VIN", size=17, tracking=True)

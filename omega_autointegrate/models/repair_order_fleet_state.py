@@ -25,6 +25,8 @@ _logger = logging.getLogger(__name__)
 
 #: precommit key under which the tracking messages of a batch are collected
 TRACKING_LOGS = "omega_autointegrate.tracking_logs"
+#: precommit key: {job id: its decision message of this transaction}, which takes the job's tracking
+DECISION_MESSAGES = "omega_autointegrate.decision_messages"
 FLEET_SUBTYPES = ("omega_autointegrate.mt_fleet_note", "omega_autointegrate.mt_fleet_decision")
 LINE_FLEET_FIELDS = ("fleet_status", "fleet_approved_qty", "fleet_approved_amount", "fleet_reason")
 
@@ -342,9 +344,14 @@ class RepairOrder(models.Model):
         if locked is None or not set(posts) <= set(locked):
             locked = repairs._fleet_lock_rows(SQL("id = ANY(%s)", list(repairs.ids)))
         author_id, email_from = repairs._message_compute_author(None, None, raise_on_email=True)
-        alias_domains = repairs.sudo()._mail_get_alias_domains(default_company=self.env.company)
         companies = repairs._mail_get_companies(default=self.env.company)
-        reply_to = repairs._notify_get_reply_to(default=email_from)
+        # the alias domain and the document's reply-to serve the emails of a notification:
+        # worked out for the jobs someone else follows; the others get what mail's
+        # _message_log_batch gives a message nobody is notified of
+        notified = repairs.filtered(lambda repair: locked[repair.id][1])
+        alias_domains = notified.sudo()._mail_get_alias_domains(default_company=self.env.company) if notified else {}
+        reply_to = notified._notify_get_reply_to(default=email_from) if notified else {}
+        logged_reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
         subtype_ids = {}
         # threads are flat: a message's parent is the first message of its job; a job
         # without any has its first new message created first, as the parent of the others
@@ -367,9 +374,9 @@ class RepairOrder(models.Model):
                     "subtype_id": subtype_ids.get(subtype_xmlid)
                     or subtype_ids.setdefault(subtype_xmlid, self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)),
                     "partner_ids": [],
-                    "record_alias_domain_id": alias_domains[repair.id].id,
+                    "record_alias_domain_id": alias_domains[repair.id].id if repair.id in alias_domains else False,
                     "record_company_id": companies[repair.id].id,
-                    "reply_to": reply_to[repair.id],
+                    "reply_to": reply_to.get(repair.id, logged_reply_to),
                 }
                 values.update(repair._process_attachments_for_post([], [], values))
                 batches[repair.id in parents or index > 0].append((repair, values))
@@ -386,7 +393,11 @@ class RepairOrder(models.Model):
                 parents.setdefault(repair.id, message.id)
             created += batch
             messages |= batch_messages
+        decision_subtype = self.env["ir.model.data"]._xmlid_to_res_id("omega_autointegrate.mt_fleet_decision")
+        decision_messages = self.env.cr.precommit.data.setdefault(DECISION_MESSAGES, {})
         for (repair, values), message in zip(created, messages, strict=True):
+            if values["subtype_id"] == decision_subtype:
+                decision_messages[repair.id] = (message.id, values["author_id"])
             repair._message_post_after_hook(message, values)
             if values["subtype_id"] in locked[repair.id][1]:
                 repair._notify_thread(message, values)
@@ -420,9 +431,19 @@ class RepairOrder(models.Model):
         finally:
             if outer:
                 data.pop(TRACKING_LOGS, None)
+        # a job's tracking goes with the fleet's decision of the same transaction, when
+        # there is one: a single chatter entry says what the fleet decided and what changed
+        decision_messages = data.pop(DECISION_MESSAGES, {}) if outer else {}
+        attached = []
         by_author = defaultdict(list)
         for record, body, author_id, tracking_value_ids in logs:
-            by_author[author_id].append((record, body, tracking_value_ids))
+            message_id, message_author_id = decision_messages.get(record.id, (None, None))
+            if message_id and not body and (author_id or self.env.user.partner_id.id) == message_author_id:
+                attached += [dict(command[2], mail_message_id=message_id) for command in tracking_value_ids]
+            else:
+                by_author[author_id].append((record, body, tracking_value_ids))
+        if attached:
+            self.env["mail.tracking.value"].sudo().create(attached)
         for author_id, items in by_author.items():
             author_id, email_from = self._message_compute_author(author_id, None, raise_on_email=False)
             base = {

@@ -189,6 +189,26 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         query = self.fleet_requests("/v1/repair-orders", "GET")[-1]["path"]
         self.assertIn("updated_since=", query)
 
+    def test_followers_are_notified_with_the_documents_reply_to(self):
+        """A page's messages are posted as ``message_post`` would: the jobs someone
+        else follows notify them, with the job's alias domain and reply-to."""
+        self.env["mail.alias.domain"].create({"name": "shop.example.com"})
+        advisor = self.env["res.users"].create({
+            "name": "Service Advisor", "login": "advisor", "email": "advisor@shop.example.com",
+            "groups_id": [Command.link(self.env.ref("stock.group_stock_user").id)],
+        })
+        followed, alone = self.decided_job("approved"), self.decided_job("approved")
+        followed.message_subscribe(partner_ids=advisor.partner_id.ids)
+        self.env["autointegrate.sync"]._poll_company(self.company)
+        message = self.decision_messages(followed)
+        self.assertEqual(message.notification_ids.res_partner_id, advisor.partner_id)
+        self.assertEqual(message.reply_to, followed._notify_get_reply_to(default=message.email_from)[followed.id])
+        self.assertEqual(message.record_alias_domain_id,
+                         followed._mail_get_alias_domains(default_company=self.env.company)[followed.id])
+        quiet = self.decision_messages(alone)
+        self.assertFalse(quiet.notification_ids)
+        self.assertEqual(quiet.reply_to, self.env["mail.thread"]._notify_get_reply_to(default=quiet.email_from)[False])
+
     def test_expired_cursor_restarts_the_walk(self):
         repair = self.decided_job("approved")
         self.company.autointegrate_poll_cursor = "bogus:2"
@@ -246,8 +266,9 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env.flush_all()
         # the feed call and its log; one statement finding and locking the jobs (with their first message and
         # followers); jobs, lines and known notes read; lines, jobs and notes written; the messages (110: two
-        # inserts), tracking messages and values inserted; alias domain and reply-to read; the cursor stored
-        with self.assertQueryCount(__system__=15):
+        # inserts) and the tracking values inserted; the cursor stored. Nobody else follows these jobs: no
+        # notification, so no alias domain or document reply-to is worked out
+        with self.assertQueryCount(__system__=12):
             sync._poll_company(self.company)
         self.assertEqual(set(repairs.mapped("fleet_status")), {"approved"})
         self.assertEqual(set(repairs.sale_order_id.order_line.mapped("fleet_status")), {"approved"})
@@ -256,6 +277,8 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
             self.assertEqual(repair.fleet_note_ids.mapped("text"), [f"Checked {index}"] if index % 10 == 0 else [])
             tracked = repair.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == "fleet_status")
             self.assertEqual(tracked.mapped("new_value_char"), ["Approved"])
+            # one chatter entry: the decision carries the status change
+            self.assertEqual(tracked.mail_message_id, self.decision_messages(repair))
         # the same page again: nothing newer, one query per RO is not spent
         self.company.autointegrate_poll_since = False
         with self.assertQueryCount(__system__=4):
