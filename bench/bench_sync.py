@@ -65,11 +65,14 @@ def main():
     ok &= rate >= 500
     common.summary("sync", f"{reference} ROs through the changes feed", f"{rate:.0f} ROs/s ({ref['seconds']:.2f} s)",
                    ">= 500 ROs/s", rate >= 500)
-    queries = [q for run in runs.values() for q in run["queries"]]
-    per_page = sum(queries) / len(queries)
-    common.summary("sync", "queries per 100-RO page (commit included, cold first page included)",
-                   f"mean {per_page:.1f}, max {max(queries)}", "<= 15", per_page <= 15)
-    ok &= per_page <= 15
+    # each run is a new Odoo process: its first page also fills the process's caches and fetches a token
+    queries = [q for run in runs.values() for q in run["queries"][1:]] or [q for run in runs.values()
+                                                                          for q in run["queries"]]
+    first = [run["queries"][0] for run in runs.values()]
+    common.summary("sync", "queries per 100-RO page, a transaction per page as the cron runs it (commit included)",
+                   f"max {max(queries)}, mean {sum(queries) / len(queries):.1f} over {len(queries)} pages; "
+                   f"first page after a start {max(first)}", "<= 15", max(queries) <= 15)
+    ok &= max(queries) <= 15
     smallest = min(runs)
     scale = ", ".join(f"{size}: {run['seconds']:.2f} s ({run['seconds'] / size * 1000:.2f} ms/RO)"
                       for size, run in sorted(runs.items()))
