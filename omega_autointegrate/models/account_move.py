@@ -38,6 +38,18 @@ _logger = logging.getLogger(__name__)
 ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
 
 
+def _say_with_tracking(record, body):
+    """Say ``body`` in the chatter of ``record``: in the message that tracks its
+    changes of this transaction when there is one (one entry, and posting an
+    invoice stays about as fast as without AutoIntegrate), else in a note."""
+    initial = record.env.cr.precommit.data.get(f"mail.tracking.{record._name}", {}).get(record.id)
+    if initial and not record.env.context.get("tracking_disable") and any(
+            record[fname] != value for fname, value in initial.items()):
+        record._track_set_log_message(Markup("<p>%s</p>") % body)
+    else:
+        record.message_post(body=body)
+
+
 def _line_label(line):
     text = (line.name or line.product_id.display_name or "").strip()
     return text.splitlines()[0] if text else _("(no description)")
@@ -255,11 +267,11 @@ class AccountMove(models.Model):
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,
         })
-        self.message_post(body=_("Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): "
-                                 "the fleet approved the invoice.",
-                                 ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
-        job.message_post(body=Markup("%s") % _("Invoice %(invoice)s was sent to the fleet and approved; the "
-                                               "fleet's RO is completed.", invoice=self.name))
+        _say_with_tracking(self, _("Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): "
+                                   "the fleet approved the invoice.",
+                                   ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
+        _say_with_tracking(job, _("Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is "
+                                  "completed.", invoice=self.name))
 
     def _fleet_invoice_conflict(self, job, client, error):
         """409 on the invoice: the fleet's RO is not invoiceable. When it is

@@ -117,6 +117,15 @@ class TestInvoicing(AutoIntegrateFlowCase):
                       {"line_ref": labor_ref, "quantity": "1.500", "amount": "142.50"}],
             "totals": {"untaxed": "554.50", "tax": "41.20", "total": "595.70"},
         })
+        # said once in each chatter, in the entry that tracks what changed
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        said = fleet_invoice.message_ids.filtered(lambda m: "the fleet approved the invoice" in m.body)
+        self.assertEqual(len(said), 1)  # a note: the invoice was made in this transaction, nothing is tracked
+        done = fleet_job.message_ids.filtered(lambda m: "was sent to the fleet and approved" in m.body)
+        self.assertEqual(len(done), 1)
+        status = done.tracking_value_ids.filtered(lambda value: value.field_id.name == "fleet_status")
+        self.assertEqual(status.new_value_char, "Invoiced")
         html = self.report_html(fleet_invoice)
         self.assertIn("Fleet approved", html)
         self.assertIn(fleet_job.fleet_authorization_number, html)
@@ -234,10 +243,19 @@ class TestInvoicing(AutoIntegrateFlowCase):
         invoice = self.quotation_invoice(repair)
         self.assertEqual(invoice.fleet_authorization_number, repair.fleet_authorization_number)
         self.assertEqual(invoice.amount_untaxed, 507.0)  # approved work only
+        # the draft is saved; the accountant posts it later
+        self.env.flush_all()
+        self.env.cr.precommit.run()
         invoice.action_post()
         self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "approved"))
         self.assertEqual(self.fleet_invoice(repair)["invoice_number"], invoice.name)
         self.assertEqual(repair.fleet_status, "completed")
+        # the fleet's approval is said in the entry that tracks the posting
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        said = invoice.message_ids.filtered(lambda m: "the fleet approved the invoice" in m.body)
+        self.assertEqual(said.subtype_id, self.env.ref("account.mt_invoice_validated"))
+        self.assertIn("fleet_invoice_status", said.tracking_value_ids.field_id.mapped("name"))
 
     def test_down_payment_is_refused(self):
         repair = self.approved_job()
