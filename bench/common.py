@@ -203,7 +203,7 @@ def seed_fleet_ros(sim, jobs, status="approved", decided_by="J. Rivera (bench)")
     """Store decided ROs straight in the simulator's store (no HTTP: 10,000 take seconds).
 
     :param jobs: ``[{"ro_id", "shop_ro_ref", "lines": [{"line_ref", "quantity", "amount", ...}]}]``
-        as the seeding task returned them
+        as the seeding task returned them; each gets the ``sequence`` of its RO at the fleet
     """
     from autointegrate_sim.store import rfc3339
 
@@ -219,6 +219,7 @@ def seed_fleet_ros(sim, jobs, status="approved", decided_by="J. Rivera (bench)")
                      "decided_at": rfc3339(), "decided_by": decided_by, "updated_at": rfc3339(),
                      "sequence": store.next_counter("sequence"), "approved_total": job["total"],
                      "lines": lines}
+            job["sequence"] = state["sequence"]
             store.save_ro({"ro_id": job["ro_id"], "client_id": CLIENT_ID, "state": state,
                            "body": {"lines": job["lines"], "totals": {"untaxed": job["total"]}}})
 

@@ -290,9 +290,9 @@ def task_invoice_prepare(env, jobs, walk_in):
     confirm all quotations and create their draft invoices."""
     repairs = env["repair.order"].browse([job["id"] for job in jobs])
     states = {}
-    for sequence, job in enumerate(jobs, start=10**6):
+    for job in jobs:
         states[job["id"]] = {
-            "ro_id": job["ro_id"], "revision": 1, "status": "approved", "sequence": sequence,
+            "ro_id": job["ro_id"], "revision": 1, "status": "approved", "sequence": job["sequence"],
             "authorization_number": "AUTH-000001", "decided_by": "J. Rivera", "approved_total": job["total"],
             "lines": [{"line_ref": line["line_ref"], "status": "approved", "approved_quantity": line["quantity"],
                        "approved_amount": line["amount"], "reason": None} for line in job["lines"]],
@@ -369,7 +369,8 @@ def task_invoice_post(env, ai, plain, plain_ungated, profile=None):
     posted = {name: sum(m.state == "posted" for m in env["account.move"].browse(ids))
               for name, ids in (("ai", ai), ("plain", plain), ("plain_ungated", plain_ungated))}
     return dict(timings, gate=gate, posted=posted,
-                fleet_approved=sum(m.fleet_invoice_status == "approved" for m in moves))
+                fleet_approved=sum(m.fleet_invoice_status == "approved" for m in moves),
+                jobs_completed=sum(m.fleet_repair_id.fleet_status == "completed" for m in moves))
 
 
 def main():
