@@ -206,6 +206,13 @@ class RepairOrder(models.Model):
         :param line_notes: ``{line_ref: [note, ...]}``
         :return: the body, a dict
         """
+        return self._fleet_payload_and_lines(notes, line_notes)[0]
+
+    def _fleet_payload_and_lines(self, notes=(), line_notes=None):
+        """:meth:`_fleet_payload`, with the quotation lines it was built from.
+
+        :return: ``(body, lines)``: ``lines[i]`` is the sale line of ``body["lines"][i]``
+        """
         self.ensure_one()
         line_notes = line_notes or {}
         order = self.sale_order_id
@@ -222,7 +229,8 @@ class RepairOrder(models.Model):
         }
         lines = []
         untaxed = 0
-        for line in self._fleet_lines():
+        sale_lines = self._fleet_lines()
+        for line in sale_lines:
             ref = self._fleet_line_ref(line)
             unit_price = payload.round_cents(line.price_unit * (1 - (line.discount or 0.0) / 100.0))
             amount = payload.line_amount(payload.format_quantity(line.product_uom_qty), unit_price)
@@ -240,7 +248,7 @@ class RepairOrder(models.Model):
                 "notes": [note for note in line_notes.get(ref, ()) if note],
             })
         tax = payload.round_cents(order.amount_tax or 0.0)
-        return {
+        body = {
             "fleet_company_id": self.fleet_company_code or None,
             "shop_id": self.company_id.autointegrate_shop_id or None,
             "shop_ro_ref": self._fleet_ro_ref(),
@@ -255,6 +263,7 @@ class RepairOrder(models.Model):
                 "total": payload.format_amount(untaxed + tax),
             },
         }
+        return body, sale_lines
 
     def _fleet_describe_problems(self, details, body):
         """:return: the 422 details as lines a shop user understands."""

@@ -4,6 +4,11 @@ from ..models.product_template import FLEET_LINE_TYPES
 from ..models.repair_order import CLOSED_STATUSES
 from ..models.sale_order_line import FLEET_LINE_STATUSES
 
+#: the dialog's fields that show the job's payload, all from one build of it (:meth:`_payload_values`)
+PAYLOAD_FIELDS = frozenset(
+    ("currency_id", "vehicle", "complaint", "amount_untaxed", "amount_tax", "amount_total", "line_ids")
+)
+
 
 class AutoIntegrateSendWizard(models.TransientModel):
     """SEND TO FLEET: exactly what will be sent, with notes, and the fleet's
@@ -14,21 +19,20 @@ class AutoIntegrateSendWizard(models.TransientModel):
 
     repair_id = fields.Many2one("repair.order", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one(related="repair_id.company_id")
-    currency_id = fields.Many2one("res.currency", compute="_compute_from_payload")
+    # what will be sent: the lines and the summary around them, all from one build of the job's
+    # payload when the dialog is created (PAYLOAD_FIELDS)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     warning = fields.Char(readonly=True)
     note = fields.Text(string="Note to the fleet", help="A note on the whole request, sent with it.")
-    line_ids = fields.One2many(
-        "autointegrate.send.wizard.line", "wizard_id", string="Lines",
-        compute="_compute_line_ids", store=True, readonly=False, precompute=True,
-    )
+    line_ids = fields.One2many("autointegrate.send.wizard.line", "wizard_id", string="Lines")
     fleet_company_code = fields.Char(related="repair_id.fleet_company_code", string="Fleet Company ID")
     partner_id = fields.Many2one(related="repair_id.partner_id", string="Customer")
     shop_ro_ref = fields.Char(related="repair_id.name", string="Repair Order")
-    vehicle = fields.Char(compute="_compute_from_payload")
-    complaint = fields.Char(compute="_compute_from_payload")
-    amount_untaxed = fields.Monetary(string="Untaxed", compute="_compute_from_payload")
-    amount_tax = fields.Monetary(string="Taxes", compute="_compute_from_payload")
-    amount_total = fields.Monetary(string="Total", compute="_compute_from_payload")
+    vehicle = fields.Char(readonly=True)
+    complaint = fields.Char(readonly=True)
+    amount_untaxed = fields.Monetary(string="Untaxed", readonly=True)
+    amount_tax = fields.Monetary(string="Taxes", readonly=True)
+    amount_total = fields.Monetary(string="Total", readonly=True)
     fleet_ro_id = fields.Char(related="repair_id.fleet_ro_id")
     fleet_status = fields.Selection(related="repair_id.fleet_status")
     fleet_revision = fields.Integer(related="repair_id.fleet_revision")
@@ -44,36 +48,42 @@ class AutoIntegrateSendWizard(models.TransientModel):
         # fields' sudo reads would otherwise show (and send) another company's job
         repair_ids = [vals["repair_id"] for vals in vals_list if vals.get("repair_id")]
         self.env["repair.order"].browse(repair_ids).check_access("write")
+        # values, not precomputed fields: the lines of a job are then created once, instead
+        # of as new records first, converted to values after (sudo: the payload is built
+        # for showing it, from a job the user was checked for)
+        repairs = self.env["repair.order"].sudo()
+        vals_list = [
+            dict(vals, **self._payload_values(repairs.browse(vals["repair_id"])))
+            if vals.get("repair_id") and not PAYLOAD_FIELDS.intersection(vals) else vals
+            for vals in vals_list
+        ]
         return super().create(vals_list)
 
-    @api.depends("repair_id")
-    def _compute_from_payload(self):
-        for wizard in self:
-            repair = wizard.repair_id
-            body = repair._fleet_payload()
-            vehicle = body["vehicle"]
-            wizard.currency_id = repair.fleet_currency_id
-            wizard.vehicle = " · ".join(str(part) for part in (
+    @api.model
+    def _payload_values(self, repair):
+        """What the dialog shows of ``repair``'s payload, from one build of it.
+
+        :return: the values of :data:`PAYLOAD_FIELDS`
+        """
+        body, sale_lines = repair._fleet_payload_and_lines()
+        vehicle = body["vehicle"]
+        currency = repair.fleet_currency_id.id
+        return {
+            "currency_id": currency,
+            "vehicle": " · ".join(str(part) for part in (
                 vehicle["year"], vehicle["make"], vehicle["model"],
                 vehicle["vin"] and _("VIN %s", vehicle["vin"]),
                 vehicle["plate"] and " ".join(filter(None, (vehicle["plate"], vehicle["plate_region"]))),
                 vehicle["unit_number"] and _("Unit %s", vehicle["unit_number"]),
                 vehicle["odometer"] and f"{vehicle['odometer']} {vehicle['odometer_unit'] or ''}".strip(),
-            ) if part) or _("No vehicle data")
-            wizard.complaint = body["complaint"]
-            wizard.amount_untaxed = float(body["totals"]["untaxed"])
-            wizard.amount_tax = float(body["totals"]["tax"])
-            wizard.amount_total = float(body["totals"]["total"])
-
-    @api.depends("repair_id")
-    def _compute_line_ids(self):
-        for wizard in self:
-            repair = wizard.repair_id
-            body = repair._fleet_payload()
-            sale_lines = repair._fleet_lines()
-            commands = [fields.Command.clear()]
-            for line, sent in zip(sale_lines, body["lines"], strict=True):
-                commands.append(fields.Command.create({
+            ) if part) or _("No vehicle data"),
+            "complaint": body["complaint"],
+            "amount_untaxed": float(body["totals"]["untaxed"]),
+            "amount_tax": float(body["totals"]["tax"]),
+            "amount_total": float(body["totals"]["total"]),
+            "line_ids": [fields.Command.clear()] + [
+                fields.Command.create({
+                    "currency_id": currency,
                     "sale_line_id": line.id,
                     "line_ref": sent["line_ref"],
                     "line_type": sent["type"],
@@ -87,8 +97,10 @@ class AutoIntegrateSendWizard(models.TransientModel):
                     "fleet_approved_qty": line.fleet_approved_qty,
                     "fleet_approved_amount": line.fleet_approved_amount,
                     "fleet_reason": line.fleet_reason,
-                }))
-            wizard.line_ids = commands
+                })
+                for line, sent in zip(sale_lines, body["lines"], strict=True)
+            ],
+        }
 
     @api.depends("repair_id.fleet_ro_id", "repair_id.fleet_needs_resubmit", "repair_id.fleet_status")
     def _compute_can_submit(self):
@@ -137,7 +149,8 @@ class AutoIntegrateSendWizardLine(models.TransientModel):
     _description = "Line of a repair order sent to the fleet"
 
     wizard_id = fields.Many2one("autointegrate.send.wizard", required=True, ondelete="cascade")
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
+    # the dialog's, given at creation (a related field would be computed again for each amount of each line)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     sale_line_id = fields.Many2one("sale.order.line", readonly=True)
     line_ref = fields.Char(string="Ref", readonly=True)
     line_type = fields.Selection(FLEET_LINE_TYPES, string="Type", readonly=True)
