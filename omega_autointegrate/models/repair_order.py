@@ -353,7 +353,7 @@ class RepairOrder(models.Model):
         self._fleet_ensure_quotation()
         self._fleet_lock()
         self.flush_recordset()
-        body = self._fleet_payload(notes, line_notes)
+        body, sale_lines = self._fleet_payload_and_lines(notes, line_notes)
         details = payload.validate_ro_body(body)
         if details:
             raise UserError(_("%(job)s cannot be sent to the fleet yet. Fix the following:\n%(problems)s",
@@ -361,10 +361,13 @@ class RepairOrder(models.Model):
         # the line refs travel now: keep them so the fleet's answers find their lines (sudo: this
         # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
         self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
-            self._fleet_lines(), body["lines"], strict=True) if not line.fleet_line_ref})
+            sale_lines, body["lines"], strict=True) if not line.fleet_line_ref})
         # what _fleet_payload() gives now the refs are stored: the body without this submission's notes
         core_digest = payload.body_digest(dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]]),
                                           length=32)
+        # which is the job's digest: stored now, instead of building the payload again to compute it
+        # (storing the refs marked it to compute; nothing else is written between the build and here)
+        self.fleet_digest = core_digest
         client = self.company_id._autointegrate_client(self)
         try:
             if self.fleet_ro_id:

@@ -1,6 +1,8 @@
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from autointegrate.payload import body_digest
+
 from .common import FLEET, SHOP_ID, VIN, AutoIntegrateFlowCase
 
 
@@ -48,6 +50,10 @@ class TestSendToFleet(AutoIntegrateFlowCase):
                                  (glass_ref, "shop", "OEM glass required")})
         self.assertFalse(repair.fleet_needs_resubmit)
         self.assertEqual(repair.sale_order_id.fleet_status, "pending")
+        # the digest stored with the submission (not computed again) is the job's, line refs included
+        repair.invalidate_recordset()
+        self.assertEqual(repair.fleet_digest, body_digest(repair._fleet_payload(), length=32))
+        self.assertEqual(repair.fleet_sent_digest, repair.fleet_digest)
 
     def test_job_without_quotation_gets_one(self):
         repair = self.make_job(with_quotation=False)
