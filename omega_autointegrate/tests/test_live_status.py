@@ -322,6 +322,29 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertNotIn(self.company.autointegrate_client_secret, text)
         self.assertIn("client_secret=%2A%2A%2A", logs[0].request_body)
 
+    def test_the_clients_log_stores_what_create_would(self):
+        repair = self.make_job()
+        log = self.env["autointegrate.exchange"]
+        logger = log._logger_for(self.company, repair)
+        entries = [
+            {"method": "POST", "path": "/v1/repair-orders", "status": 201, "idempotency_key": "RO:submit:1",
+             "request_body": '{"a":1}', "response_body": '{"b":2}', "error": None, "duration_ms": 3},
+            {"method": "POST", "path": "/v1/repair-orders", "status": 503, "idempotency_key": "RO:submit:1",
+             "request_body": '{"a":1}', "response_body": "down", "error": "AutoIntegrate refused", "duration_ms": 9},
+            {"method": "GET", "path": "/v1/repair-orders?limit=2", "status": None, "idempotency_key": None,
+             "request_body": None, "response_body": None, "error": "Cannot reach", "duration_ms": 0},
+        ]
+        names = [name for name, field in log._fields.items() if field.store and name != "id"]
+        for entry in entries:
+            logger(entry)
+            logged = log.search([], order="id desc", limit=1)
+            created = log.sudo().create(log._values_from_client(entry, self.company, repair))
+            self.assertEqual(logged.read(names), [dict(created.read(names)[0], id=logged.id)])
+        # a job of another company is not logged under this one (create's company check)
+        other = self.env["res.company"].create({"name": "Other Shop"})
+        with self.assertRaises(ValueError):
+            log._logger_for(other, repair)(entries[0])
+
     def test_failed_calls_survive_the_rollback(self):
         repair = self.make_job()
         self.admin_post("/faults", {"next": [422]})
