@@ -227,8 +227,9 @@ class Client:
             ``error.state`` is the existing RO
         """
         self._validate(payload.validate_ro_body(body), "repair order")
-        key = idempotency_key or f"{body['shop_ro_ref']}:submit:{payload.body_digest(body)}"
-        return self._ro_state(self._request("POST", "/v1/repair-orders", json_body=body, idempotency_key=key))
+        data = _encode(body)
+        key = idempotency_key or f"{body['shop_ro_ref']}:submit:{payload.bytes_digest(data)}"
+        return self._ro_state(self._request("POST", "/v1/repair-orders", json_data=data, idempotency_key=key))
 
     def resubmit(self, ro_id, body, *, idempotency_key=None):
         """Resubmit an RO (4.2); ``body`` carries ``base_revision``.
@@ -239,11 +240,12 @@ class Client:
         :raise InvalidStateError: the RO is completed or cancelled
         """
         self._validate(payload.validate_ro_body(body, resubmit=True), "repair order")
+        data = _encode(body)
         key = idempotency_key or (
-            f"{ro_id}:rev{body['base_revision']}:resubmit:{payload.body_digest(body)}"
+            f"{ro_id}:rev{body['base_revision']}:resubmit:{payload.bytes_digest(data)}"
         )
         return self._ro_state(
-            self._request("PUT", self._ro_path(ro_id), json_body=body, idempotency_key=key)
+            self._request("PUT", self._ro_path(ro_id), json_data=data, idempotency_key=key)
         )
 
     def get_ro(self, ro_id):
@@ -284,10 +286,10 @@ class Client:
 
     def cancel(self, ro_id, reason=None, *, idempotency_key=None):
         """Cancel an RO (6.2). :return: the RO state"""
-        body = {"reason": reason} if reason else {}
-        key = idempotency_key or f"{ro_id}:cancel:{payload.body_digest(body)}"
+        data = _encode({"reason": reason} if reason else {})
+        key = idempotency_key or f"{ro_id}:cancel:{payload.bytes_digest(data)}"
         return self._ro_state(
-            self._request("POST", self._ro_path(ro_id, "cancel"), json_body=body, idempotency_key=key)
+            self._request("POST", self._ro_path(ro_id, "cancel"), json_data=data, idempotency_key=key)
         )
 
     def invoice(self, ro_id, body, *, idempotency_key=None):
@@ -299,9 +301,10 @@ class Client:
             approved quantity or amount
         """
         self._validate(payload.validate_invoice_body(body), "invoice")
-        key = idempotency_key or f"{ro_id}:invoice:{payload.body_digest(body)}"
+        data = _encode(body)
+        key = idempotency_key or f"{ro_id}:invoice:{payload.bytes_digest(data)}"
         return self._ro_state(
-            self._request("POST", self._ro_path(ro_id, "invoice"), json_body=body, idempotency_key=key)
+            self._request("POST", self._ro_path(ro_id, "invoice"), json_data=data, idempotency_key=key)
         )
 
     # ------------------------------------------------------------------ notes
@@ -316,8 +319,9 @@ class Client:
         if author:
             body["author"] = author
         self._validate(payload.validate_note_body(body), "note")
-        key = idempotency_key or f"{ro_id}:note:{payload.body_digest(body)}"
-        note = self._request("POST", self._ro_path(ro_id, "notes"), json_body=body, idempotency_key=key)
+        data = _encode(body)
+        key = idempotency_key or f"{ro_id}:note:{payload.bytes_digest(data)}"
+        note = self._request("POST", self._ro_path(ro_id, "notes"), json_data=data, idempotency_key=key)
         return self._note(note)
 
     def list_notes(self, ro_id, line_ref=None):
@@ -347,15 +351,19 @@ class Client:
         delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return delay * (0.5 + random.random() / 2)  # jitter spreads retries of many workers
 
-    def _request(self, method, path, *, json_body=None, form=None, params=None, idempotency_key=None, auth=True):
-        """Send one call with retries; :return: the decoded JSON answer."""
+    def _request(self, method, path, *, json_data=None, form=None, params=None, idempotency_key=None, auth=True):
+        """Send one call with retries; :return: the decoded JSON answer.
+
+        :param json_data: the JSON body, encoded (:func:`_encode`): the
+            idempotency key was derived from these very bytes
+        """
         if method in ("POST", "PUT") and auth and not idempotency_key:
             raise ConfigurationError(f"{method} {path} needs an idempotency key")
         url = self.base_url + path
         data = None
         headers = {"Accept": "application/json"}
-        if json_body is not None:
-            data = payload.canonical_json(json_body).encode()
+        if json_data is not None:
+            data = json_data
             headers["Content-Type"] = "application/json"
         elif form is not None:
             data = form
@@ -541,6 +549,12 @@ class Client:
 
 
 LOG_BODY_MAX = 64 * 1024
+
+
+def _encode(body):
+    """:return: the bytes sent for a JSON body, its canonical JSON (once per call:
+    the idempotency key is the digest of the same bytes)."""
+    return payload.canonical_json(body).encode()
 
 
 def _loggable_request(data):

@@ -103,7 +103,12 @@ def canonical_json(value):
 
 def body_digest(value, length=16):
     """A short stable hash of a JSON value, for idempotency keys."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+    return bytes_digest(canonical_json(value).encode(), length)
+
+
+def bytes_digest(data, length=16):
+    """:func:`body_digest` of the value whose canonical JSON, encoded, is ``data``."""
+    return hashlib.sha256(data).hexdigest()[:length]
 
 
 # ---------------------------------------------------------------- validation

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 import autointegrate as ai
+from autointegrate import payload
 from autointegrate.client import TokenCache
 from autointegrate_sim import Simulator
 
@@ -421,3 +422,15 @@ def test_a_broken_exchange_log_does_not_break_the_call(sim, admin, sleeps):
         raise RuntimeError("log down")
     client = make_client(sim, sleeps, on_exchange=explode)
     assert client.submit(body())["status"] == "pending"
+
+
+# -------------------------------------------------- bytes and connections
+def test_the_idempotency_key_is_the_digest_of_the_bytes_sent(sim, admin, sleeps):
+    entries = []
+    client = make_client(sim, sleeps, on_exchange=entries.append)
+    sent = body()
+    client.submit(sent)
+    submit = entries[-1]
+    assert submit["idempotency_key"] == f"RO/2026/00031:submit:{payload.body_digest(sent)}"
+    assert submit["request_body"] == payload.canonical_json(sent)
+
