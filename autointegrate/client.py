@@ -1,6 +1,7 @@
 """HTTP client of the AutoIntegrate repair-order API.
 
-Every call goes through :meth:`Client._request`: one ``requests.Session``,
+Every call goes through :meth:`Client._request`: one ``requests.Session``
+per account and thread (its connection kept open between calls),
 timeouts on every call, a bearer token cached until shortly before expiry
 (refetched once on a 401), an ``Idempotency-Key`` derived from what is sent on
 every POST/PUT, and bounded retries with exponential backoff and jitter on
@@ -11,6 +12,7 @@ timeout replays the fleet's stored answer instead of creating a second RO.
 import ipaddress
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -90,6 +92,45 @@ class TokenCache:
 DEFAULT_TOKEN_CACHE = TokenCache()
 
 
+class SessionCache:
+    """The ``requests.Session`` of each account, kept for the clients built
+    after: Odoo builds a client per request, and a session of its own would
+    open (and over https, negotiate) a new connection to the fleet for every
+    call instead of reusing the account's open one.
+
+    One session per thread (a session is not meant to be shared between
+    threads) and per process (a forked worker must not use its parent's
+    sockets); urllib3 checks a kept connection before reusing it.
+    """
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _sessions(self):
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid, local.sessions = os.getpid(), {}
+        return local.sessions
+
+    def get(self, key):
+        """:return: this thread's session of the account ``key``"""
+        sessions = self._sessions()
+        session = sessions.get(key)
+        if session is None:
+            session = sessions[key] = requests.Session()
+        return session
+
+    def clear(self):
+        """Close and forget this thread's sessions."""
+        sessions = self._sessions()
+        for session in sessions.values():
+            session.close()
+        sessions.clear()
+
+
+DEFAULT_SESSION_CACHE = SessionCache()
+
+
 def is_loopback_host(host):
     """Whether ``host`` names this machine (plain HTTP is allowed there only)."""
     if not host:
@@ -115,8 +156,11 @@ class Client:
     :param backoff_max: largest single backoff in seconds
     :param max_retry_after: largest ``Retry-After`` honoured; a longer one
         ends the call with :class:`RateLimitedError`
-    :param session: a ``requests.Session`` to use (a new one by default)
+    :param session: a ``requests.Session`` to use (by default, the one the
+        account's clients share in this thread, from ``session_cache``)
     :param token_cache: where tokens are kept (process-wide by default)
+    :param session_cache: where the account's session is kept (process-wide
+        by default)
     :param sleep: the function used to wait (tests pass a recorder)
     :param on_exchange: called with a dict after every HTTP attempt (method,
         path, status, idempotency_key, request_body, response_body, error,
@@ -137,6 +181,7 @@ class Client:
         max_retry_after=30.0,
         session=None,
         token_cache=None,
+        session_cache=None,
         sleep=time.sleep,
         on_exchange=None,
     ):
@@ -150,11 +195,11 @@ class Client:
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
         self.max_retry_after = float(max_retry_after)
-        self.session = session or requests.Session()
         self.token_cache = token_cache or DEFAULT_TOKEN_CACHE
         self._sleep = sleep
         self.on_exchange = on_exchange
         self._cache_key = (self.base_url, client_id, payload.body_digest(client_secret))
+        self.session = session or (session_cache or DEFAULT_SESSION_CACHE).get(self._cache_key)
 
     def __repr__(self):
         # never the secret

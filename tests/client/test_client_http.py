@@ -7,13 +7,14 @@ exactly the ROs the client meant to create.
 
 import copy
 import socket
+import threading
 
 import pytest
 import requests
 
 import autointegrate as ai
 from autointegrate import payload
-from autointegrate.client import TokenCache
+from autointegrate.client import SessionCache, TokenCache
 from autointegrate_sim import Simulator
 
 from .test_payload import ro_body
@@ -434,3 +435,37 @@ def test_the_idempotency_key_is_the_digest_of_the_bytes_sent(sim, admin, sleeps)
     assert submit["idempotency_key"] == f"RO/2026/00031:submit:{payload.body_digest(sent)}"
     assert submit["request_body"] == payload.canonical_json(sent)
 
+
+def test_clients_of_one_account_share_its_connection(sim, admin, sleeps):
+    """Odoo builds a client per request: the second call reuses the first one's connection."""
+    cache = SessionCache()
+    first = make_client(sim, sleeps, session_cache=cache)
+    first.submit(body("RO/2026/00041"))
+    second = make_client(sim, sleeps, session_cache=cache)
+    second.get_ro(admin.ros()[0]["ro_id"])
+    assert second.session is first.session
+    pools = first.session.get_adapter(sim.url).poolmanager.pools
+    assert [pools[key].num_connections for key in pools.keys()] == [1]  # token, submit and read: one connection
+    # another account, another thread: sessions of their own
+    other = ai.Client(sim.url, "another-shop", "another-secret", session_cache=cache)
+    assert other.session is not first.session
+    in_thread = []
+    thread = threading.Thread(target=lambda: in_thread.append(make_client(sim, sleeps, session_cache=cache).session))
+    thread.start()
+    thread.join()
+    assert in_thread[0] is not first.session
+    # a session given explicitly is the one used
+    own = requests.Session()
+    assert make_client(sim, sleeps, session=own, session_cache=cache).session is own
+    cache.clear()
+    assert make_client(sim, sleeps, session_cache=cache).session is not first.session
+
+
+def test_a_connection_the_fleet_closed_is_not_reused(sim, admin, sleeps):
+    cache = SessionCache()
+    client = make_client(sim, sleeps, session_cache=cache)
+    client.submit(body("RO/2026/00051"))
+    sim.server.close_connections()  # the fleet closes idle keep-alive connections
+    client = make_client(sim, sleeps, session_cache=cache)
+    assert client.submit(body("RO/2026/00052"))["status"] == "pending"
+    assert sleeps == []  # no failed attempt: a new connection was opened
