@@ -27,8 +27,8 @@ class TestQueryBudgets(AutoIntegrateFlowCase):
         self.env.flush_all()
         self.env.cr.flush()
         # the dialog (its payload and lines), the lock, the line refs, the call and its log, the answer
-        # stored on the job and its 50 lines (one statement), the tracking message: 17 measured (goal 40)
-        with self.assertQueryCount(__system__=25):
+        # stored on the job and its 50 lines (one statement), the tracking message: 16 measured (goal 40)
+        with self.assertQueryCount(__system__=16):
             action = repair.action_send_to_fleet()
             self.env[action["res_model"]].browse(action["res_id"]).action_submit()
         self.assertEqual(repair.fleet_status, "pending")
