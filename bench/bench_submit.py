@@ -37,7 +37,8 @@ def main():
         finally:
             sim.stop()
     addon, bare = common.describe(result["addon"]), common.describe(result["bare"])
-    client = common.describe(result["client"])
+    client, kept = common.describe(result["client"]), common.describe(result["bare_kept"])
+    opened = common.describe(result["opened"])
     common.say(f"addon: p50 {addon['p50'] * 1000:.1f} ms, p95 {addon['p95'] * 1000:.1f} ms; "
                f"bare requests: p50 {bare['p50'] * 1000:.1f} ms, p95 {bare['p95'] * 1000:.1f} ms; "
                f"statuses {result['statuses']}")
@@ -46,9 +47,13 @@ def main():
     common.summary("submit", f"{args.lines}-line RO, SEND TO FLEET to stored result (median of {len(result['addon'])})",
                    f"addon {addon['p50'] * 1000:.1f} ms vs bare requests {bare['p50'] * 1000:.1f} ms = "
                    f"{ratio:.1f}x", "<= 2x", ratio <= 2)
+    common.say(f"of which the dialog opening (payload built, its lines stored): p50 {opened['p50'] * 1000:.1f} ms; "
+               f"the submission: p50 {(addon['p50'] - opened['p50']) * 1000:.1f} ms")
     common.summary("submit", "the API call alone: the addon's client (checks, key, exchange log) vs bare requests",
-                   f"{client['p50'] * 1000:.1f} ms vs {bare['p50'] * 1000:.1f} ms = {client['p50'] / bare['p50']:.1f}x",
-                   "<= 2x", client["p50"] / bare["p50"] <= 2)
+                   f"{client['p50'] * 1000:.1f} ms vs {bare['p50'] * 1000:.1f} ms = "
+                   f"{client['p50'] / bare['p50']:.1f}x; "
+                   f"vs bare requests on a kept connection {kept['p50'] * 1000:.1f} ms = "
+                   f"{client['p50'] / kept['p50']:.1f}x", "<= 2x", client["p50"] / bare["p50"] <= 2)
     common.summary("submit", "SQL queries of one submission (commit included)",
                    f"{queries:.0f} (max {max(result['queries'])})", "<= 40", max(result["queries"]) <= 40)
     return 0 if ratio <= 2 and max(result["queries"]) <= 40 else 1

@@ -223,7 +223,7 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
 
     jobs = task_seed(env, partner, part, labor, count + 1, lines=lines)["jobs"]
     repairs = env["repair.order"].browse([job["id"] for job in jobs])
-    addon, queries, bodies, calls = [], [], [], []
+    addon, opened, queries, bodies, calls = [], [], [], [], []
     real_submit = autointegrate.Client.submit
 
     def timed_submit(client, body, **kwargs):
@@ -239,6 +239,7 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
         count0 = env.cr.sql_log_count
         started = time.perf_counter()
         action = repair.action_send_to_fleet()
+        opened.append(time.perf_counter() - started)
         env[action["res_model"]].browse(action["res_id"]).action_submit()
         env.cr.commit()
         addon.append(time.perf_counter() - started)
@@ -249,17 +250,23 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
     autointegrate.Client.submit = real_submit
     token = requests.post(f"{sim_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                                           "client_secret": client_secret}, timeout=10).json()
-    bare = []
-    for body in bodies:
-        started = time.perf_counter()
-        answer = requests.post(f"{sim_url}/v1/repair-orders", json=body, timeout=30, headers={
-            "Authorization": f"Bearer {token['access_token']}",
-            "Idempotency-Key": f"{body['shop_ro_ref']}:submit:{body_digest(body)}"})
-        answer.json()
-        bare.append(time.perf_counter() - started)
-        assert answer.status_code == 201, answer.text
+    bare, bare_kept = [], []
+    session = requests.Session()
+    for index, body in enumerate(bodies):
+        # requests.post (a new connection each time, as the issue names it), then the same
+        # body again through a session keeping its connection open, as the addon's client does
+        for post, times, ref in ((requests.post, bare, "-bare"), (session.post, bare_kept, "-kept")):
+            body = dict(body, shop_ro_ref=f"{body['shop_ro_ref'].split('-bare')[0]}{ref}{index}")
+            started = time.perf_counter()
+            answer = post(f"{sim_url}/v1/repair-orders", json=body, timeout=30, headers={
+                "Authorization": f"Bearer {token['access_token']}",
+                "Idempotency-Key": f"{body['shop_ro_ref']}:submit:{body_digest(body)}"})
+            answer.json()
+            times.append(time.perf_counter() - started)
+            assert answer.status_code == 201, answer.text
     # the first of each is the warm-up (caches, token, connection)
-    return {"addon": addon[1:], "queries": queries[1:], "bare": bare[1:], "client": calls[1:],
+    return {"addon": addon[1:], "opened": opened[1:], "queries": queries[1:], "bare": bare[1:],
+            "bare_kept": bare_kept[1:], "client": calls[1:],
             "statuses": sorted(set(repairs.mapped("fleet_status")))}
 
 
