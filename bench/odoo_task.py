@@ -248,6 +248,15 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
         body["shop_ro_ref"] = body["shop_ro_ref"] + "-bare"
         bodies.append(body)
     autointegrate.Client.submit = real_submit
+    # a floor: only reading the job and its 50 quotation lines in a transaction of its own
+    floor = []
+    for repair in repairs:
+        env.invalidate_all()
+        started = time.perf_counter()
+        repair.sale_order_id.order_line.fetch(["product_id", "name", "product_uom_qty", "price_unit", "discount",
+                                               "tax_id", "fleet_line_ref", "fleet_status"])
+        env.cr.commit()
+        floor.append(time.perf_counter() - started)
     token = requests.post(f"{sim_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                                           "client_secret": client_secret}, timeout=10).json()
     bare, bare_kept = [], []
@@ -265,7 +274,7 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
             times.append(time.perf_counter() - started)
             assert answer.status_code == 201, answer.text
     # the first of each is the warm-up (caches, token, connection)
-    return {"addon": addon[1:], "opened": opened[1:], "queries": queries[1:], "bare": bare[1:],
+    return {"addon": addon[1:], "opened": opened[1:], "floor": floor[1:], "queries": queries[1:], "bare": bare[1:],
             "bare_kept": bare_kept[1:], "client": calls[1:],
             "statuses": sorted(set(repairs.mapped("fleet_status")))}
 
