@@ -18,7 +18,9 @@ if ! find_odoo; then
 fi
 ensure_postgres || exit 1
 
+# the simulator's ROs of this database's jobs (one file per demo database)
 SIM_DB=.run/demo-sim.sqlite3
+[ "$DB" = omega_autointegrate_demo ] || SIM_DB=.run/demo-sim-$DB.sqlite3
 fresh=0
 if ! db_exists "$DB"; then
   fresh=1
