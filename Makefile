@@ -18,7 +18,7 @@ pot:  ## export the addon's translation template omega_autointegrate/i18n/omega_
 	@bash scripts/export_pot.sh
 
 bench:  ## the benchmarks of docs/benchmarks.md, Odoo run for real (not part of make test); BENCH_ARGS=--quick: smaller sizes
-	@bash -c 'source scripts/lib.sh && ensure_postgres && find_odoo && "$$PY" bench/run_all.py $(BENCH_ARGS)'
+	@bash -c 'source scripts/lib.sh && install_project && ensure_postgres && find_odoo && "$$PY" bench/run_all.py $(BENCH_ARGS)'
 
 clean-db:  ## drop the test template databases (rebuilt on the next make test)
 	@for db in $$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_%'"); do \
