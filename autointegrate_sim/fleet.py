@@ -13,7 +13,6 @@ import string
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
-from urllib.parse import parse_qs
 
 from autointegrate.payload import (
     LINE_STATUSES,
@@ -29,7 +28,7 @@ from autointegrate.payload import (
 
 from .errors import ApiError, invalid
 from .store import rfc3339
-from .web import is_digits
+from .web import is_digits, parse_form
 
 RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
 APPROVED = ("approved", "adjusted")
@@ -78,8 +77,7 @@ class Fleet:
     # ------------------------------------------------------------- auth
     def issue_token(self, raw_body):
         """``POST /oauth/token`` with a form-encoded body."""
-        form = parse_qs(raw_body.decode("utf-8", "replace"), keep_blank_values=True)
-        field = {key: values[0] for key, values in form.items()}
+        field = parse_form(raw_body)
         if field.get("grant_type") != "client_credentials":
             raise ApiError(400, "bad_request", "grant_type must be client_credentials")
         client = self.config()["clients"].get(field.get("client_id", ""))
