@@ -1,10 +1,10 @@
 """Command line: ``autointegrate-sim --port 8070 --admin --fleet ENT-0042:250.00 ...``."""
 
 import argparse
-import ipaddress
 import signal
 import threading
 
+from autointegrate.client import is_loopback_host
 from autointegrate.payload import parse_amount
 
 from .simulator import Simulator
@@ -19,15 +19,6 @@ def parse_fleet(spec):
     if sep and fleet and parse_amount(limit) is not None:
         return fleet, limit
     return spec, None
-
-
-def is_loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_parser():
@@ -56,7 +47,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.admin and not is_loopback(args.host) and not args.admin_unsafe:
+    if args.admin and not is_loopback_host(args.host) and not args.admin_unsafe:
         parser.error(f"--admin serves an unauthenticated control API; refusing it on {args.host} "
                      "(use a loopback host, or --admin-unsafe)")
     if bool(args.webhook_url) != bool(args.webhook_secret):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from autointegrate_sim.cli import is_loopback, parse_fleet
+from autointegrate_sim.cli import is_loopback_host, parse_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +29,8 @@ def test_parse_fleet_and_loopback():
     assert parse_fleet("ENT-0042") == ("ENT-0042", None)
     assert parse_fleet("ELM-7:250.00") == ("ELM-7", "250.00")
     assert parse_fleet("A:B") == ("A:B", None)
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("0.0.0.0") and not is_loopback("example.com")
+    assert is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
+    assert not is_loopback_host("0.0.0.0") and not is_loopback_host("example.com")
 
 
 def test_admin_on_a_public_address_is_refused():
