@@ -312,10 +312,6 @@ class Store:
             (now, limit),
         )
 
-    def next_event_time(self):
-        row = self._one("SELECT MIN(next_attempt_at) AS t FROM events WHERE delivered = 0 AND gave_up = 0")
-        return row["t"] if row else None
-
     def get_event(self, event_id):
         row = self._one("SELECT * FROM events WHERE event_id = ?", (event_id,))
         if row:
