@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from autointegrate.payload import (
     LINE_STATUSES,
+    NOTE_MAX,
     derive_ro_status,
     format_amount,
     format_quantity,
@@ -352,8 +353,8 @@ class Fleet:
         if ro["state"]["status"] in CLOSED:
             raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
         reason = body.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > 4000):
-            raise invalid([{"field": "reason", "message": "must be a string of at most 4000 characters"}])
+        if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
+            raise invalid([{"field": "reason", "message": f"must be a string of at most {NOTE_MAX} characters"}])
         ro["cancel_reason"] = reason
         return 200, self._commit(ro, status="cancelled")
 
@@ -474,8 +475,8 @@ def _decide_line(requested, spec, field, details):
         details.append({"field": field + ".status", "message": "must be one of " + ", ".join(LINE_STATUSES)})
         return None
     reason = spec.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 4000):
-        details.append({"field": field + ".reason", "message": "must be a string of at most 4000 characters"})
+    if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
+        details.append({"field": field + ".reason", "message": f"must be a string of at most {NOTE_MAX} characters"})
     if status == "pending":
         return _pending_line(ref)
     denied = status == "denied"
