@@ -5,6 +5,8 @@ import time
 import pytest
 import requests
 
+from autointegrate_sim.admin import AdminError
+
 from .helpers import error_code, ro_body
 
 PREFIX = "/v1/repair-orders"
@@ -92,8 +94,9 @@ def test_delay_next_slows_only_that_many_requests(api, admin):
 
 
 def test_faults_are_validated_and_reset(admin):
-    with pytest.raises(Exception, match="422"):
+    with pytest.raises(AdminError, match="422") as info:
         admin.set_faults(next=["503"])
+    assert info.value.status == 422 and info.value.body["error"]["details"][0]["field"] == "next"
     admin.set_faults(rate_limit_next=3)
     admin.reset()
     assert admin.faults()["rate_limit_next"] == 0

@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from autointegrate_sim.admin import AdminError
+
 from .helpers import SMALL_BODY, Api, error_code, ro_body
 
 
@@ -63,8 +65,9 @@ def test_another_shops_ro_is_forbidden(api, admin, sim):
     assert other.get(f"/v1/repair-orders/{state['ro_id']}").status_code == 403
     assert other.get("/v1/repair-orders").json()["items"] == []
     assert api.get("/v1/repair-orders/AI-NOPE22").status_code == 404
-    with pytest.raises(Exception, match="client_secret"):
+    with pytest.raises(AdminError, match="client_secret") as info:
         admin.set_config(clients={"third": {"shop_id": "X"}})
+    assert info.value.status == 422
 
 
 # ------------------------------------------------------------ idempotency
@@ -111,7 +114,7 @@ def test_unknown_path_and_wrong_method(api):
 # --------------------------------------------------------------- resubmit
 def test_resubmit_keeps_unchanged_decisions(api, admin):
     state = api.created(ro_body())
-    admin.decide(state["ro_id"], decided_by="J. Rivera", lines=[
+    decided = admin.decide(state["ro_id"], decided_by="J. Rivera", lines=[
         {"line_ref": "L1", "status": "approved"}, {"line_ref": "L2", "status": "denied", "reason": "rate card"}])
     body = ro_body()
     body["lines"][0]["quantity"] = "1"  # the same number, written differently
@@ -128,8 +131,10 @@ def test_resubmit_keeps_unchanged_decisions(api, admin):
         ("L1", "approved"), ("L2", "pending"), ("L3", "pending")]
     texts = [n["text"] for n in new["notes"]]
     assert texts.count("OEM glass required for ADAS camera") == 1 and "a new note on L1" in texts
-    assert new["authorization_number"] == api.get(f"/v1/repair-orders/{state['ro_id']}").json()[
-        "authorization_number"]
+    # the number the decision gave, kept through the revision
+    assert decided["authorization_number"].startswith("AUTH-")
+    assert new["authorization_number"] == decided["authorization_number"] == api.get(
+        f"/v1/repair-orders/{state['ro_id']}").json()["authorization_number"]
 
 
 def test_resubmit_removes_absent_lines(api):
