@@ -3,6 +3,7 @@
 import copy
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -127,7 +128,8 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                receiver.received.append({"headers": dict(self.headers.items()), "body": body, "status": status})
+                receiver.received.append({"headers": dict(self.headers.items()), "body": body, "status": status,
+                                          "at": time.monotonic()})
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -51,6 +51,9 @@ def test_failed_delivery_is_retried_with_backoff(api, admin, receiver):
     assert [a["status"] for a in event["attempts"]] == [500, 500, 200] and not event["gave_up"]
     t = [a["t"] for a in event["attempts"]]
     assert t == sorted(t)
+    # webhook_backoff_s is 0.05 (helpers.make_sim): 0.05 s, then 0.1 s between the attempts
+    at = [hit["at"] for hit in receiver.received]
+    assert at[1] - at[0] >= 0.05 and at[2] - at[1] >= 0.1, at
     first_body = receiver.received[0]["body"]
     assert all(hit["body"] == first_body for hit in receiver.received)  # same event, same bytes
 
