@@ -272,9 +272,8 @@ class Client:
             ``error.state`` is the existing RO
         """
         self._validate(payload.validate_ro_body(body), "repair order")
-        data = _encode(body)
-        key = idempotency_key or f"{body['shop_ro_ref']}:submit:{payload.bytes_digest(data)}"
-        return self._ro_state(self._request("POST", "/v1/repair-orders", json_data=data, idempotency_key=key))
+        return self._ro_state(self._send_body(
+            "POST", "/v1/repair-orders", body, idempotency_key, f"{body['shop_ro_ref']}:submit"))
 
     def resubmit(self, ro_id, body, *, idempotency_key=None):
         """Resubmit an RO (4.2); ``body`` carries ``base_revision``.
@@ -285,13 +284,8 @@ class Client:
         :raise InvalidStateError: the RO is completed or cancelled
         """
         self._validate(payload.validate_ro_body(body, resubmit=True), "repair order")
-        data = _encode(body)
-        key = idempotency_key or (
-            f"{ro_id}:rev{body['base_revision']}:resubmit:{payload.bytes_digest(data)}"
-        )
-        return self._ro_state(
-            self._request("PUT", self._ro_path(ro_id), json_data=data, idempotency_key=key)
-        )
+        return self._ro_state(self._send_body(
+            "PUT", self._ro_path(ro_id), body, idempotency_key, f"{ro_id}:rev{body['base_revision']}:resubmit"))
 
     def get_ro(self, ro_id):
         """:return: the current RO state (4.3)"""
@@ -331,11 +325,9 @@ class Client:
 
     def cancel(self, ro_id, reason=None, *, idempotency_key=None):
         """Cancel an RO (6.2). :return: the RO state"""
-        data = _encode({"reason": reason} if reason else {})
-        key = idempotency_key or f"{ro_id}:cancel:{payload.bytes_digest(data)}"
-        return self._ro_state(
-            self._request("POST", self._ro_path(ro_id, "cancel"), json_data=data, idempotency_key=key)
-        )
+        body = {"reason": reason} if reason else {}
+        return self._ro_state(self._send_body(
+            "POST", self._ro_path(ro_id, "cancel"), body, idempotency_key, f"{ro_id}:cancel"))
 
     def invoice(self, ro_id, body, *, idempotency_key=None):
         """Send the invoice of an RO (6.1).
@@ -346,11 +338,8 @@ class Client:
             approved quantity or amount
         """
         self._validate(payload.validate_invoice_body(body), "invoice")
-        data = _encode(body)
-        key = idempotency_key or f"{ro_id}:invoice:{payload.bytes_digest(data)}"
-        return self._ro_state(
-            self._request("POST", self._ro_path(ro_id, "invoice"), json_data=data, idempotency_key=key)
-        )
+        return self._ro_state(self._send_body(
+            "POST", self._ro_path(ro_id, "invoice"), body, idempotency_key, f"{ro_id}:invoice"))
 
     # ------------------------------------------------------------------ notes
     def add_note(self, ro_id, text, *, line_ref=None, author=None, idempotency_key=None):
@@ -364,10 +353,8 @@ class Client:
         if author:
             body["author"] = author
         self._validate(payload.validate_note_body(body), "note")
-        data = _encode(body)
-        key = idempotency_key or f"{ro_id}:note:{payload.bytes_digest(data)}"
-        note = self._request("POST", self._ro_path(ro_id, "notes"), json_data=data, idempotency_key=key)
-        return self._note(note)
+        return self._note(self._send_body(
+            "POST", self._ro_path(ro_id, "notes"), body, idempotency_key, f"{ro_id}:note"))
 
     def list_notes(self, ro_id, line_ref=None):
         """:return: the RO's notes, oldest first (only ``line_ref``'s if given)"""
@@ -391,6 +378,14 @@ class Client:
         if details:
             fields = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
             raise ValidationError(f"The {what} is not valid: {fields}", details=details)
+
+    def _send_body(self, method, path, body, idempotency_key, key_prefix):
+        """Send a JSON body, encoded once (:func:`_encode`); without an
+        ``idempotency_key``, the key is ``key_prefix`` and the digest of the
+        bytes sent. :return: the decoded JSON answer"""
+        data = _encode(body)
+        key = idempotency_key or f"{key_prefix}:{payload.bytes_digest(data)}"
+        return self._request(method, path, json_data=data, idempotency_key=key)
 
     def _backoff(self, attempt):
         delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
