@@ -20,11 +20,13 @@ import collections
 import os
 import random
 import time
+from decimal import Decimal
 
 import pytest
 
 import autointegrate as ai
 from autointegrate.client import TokenCache
+from autointegrate.payload import format_amount, line_amount
 from autointegrate_sim import Simulator
 from autointegrate_sim.admin import AdminClient
 
@@ -50,8 +52,8 @@ FAULT_KINDS = {  # kind: (weight, faults for `times` occurrences)
 
 
 def job_body(i, labor_qty="1.500"):
-    labor = f"{(95 * float(labor_qty)):.2f}"
-    untaxed = f"{412 + float(labor):.2f}"
+    labor = format_amount(line_amount(labor_qty, "95.00"))
+    untaxed = format_amount(412 + Decimal(labor))
     return {
         "fleet_company_id": FLEET, "shop_id": SHOP_ID, "shop_ro_ref": f"SOAK/{i:04d}", "currency": "USD",
         "vehicle": {"vin": None, "plate": f"P{i:05d}", "odometer": 40000 + i},
@@ -134,11 +136,10 @@ def run_job(shop, admin, i):
     job["shop_notes"][note["note_id"]] = note["text"]
     admin.fleet_note(ro_id, text=f"Thanks <script>alert({i})</script>", author="J. Rivera")
     state = shop.call("read", client.get_ro, ro_id)
-    amounts = {line["line_ref"]: line["approved_amount"] for line in state["lines"]}
-    untaxed = f"{sum(float(a) for a in amounts.values()):.2f}"
+    untaxed = format_amount(sum(Decimal(line["approved_amount"]) for line in state["lines"]))
     invoice = {"invoice_number": f"INV/SOAK/{i:04d}", "invoice_date": "2026-11-29",
-               "lines": [{"line_ref": ref, "quantity": line["approved_quantity"], "amount": amounts[ref]}
-                         for ref, line in ((line["line_ref"], line) for line in state["lines"])],
+               "lines": [{"line_ref": line["line_ref"], "quantity": line["approved_quantity"],
+                          "amount": line["approved_amount"]} for line in state["lines"]],
                "totals": {"untaxed": untaxed, "tax": "0.00", "total": untaxed}}
     job["state"] = shop.call("invoice", client.invoice, ro_id, invoice)
     job["notes"] = shop.call("notes", client.list_notes, ro_id)
@@ -155,8 +156,9 @@ def test_fault_soak(sim, capsys):
         run_job(shop, admin, i)
 
     # exactly one RO per job at the fleet, and in the changes feed
-    ros = {ro["shop_ro_ref"]: ro for ro in admin.ros()}
-    assert len(admin.ros()) == JOBS == len(ros)
+    fleet_ros = admin.ros()
+    ros = {ro["shop_ro_ref"]: ro for ro in fleet_ros}
+    assert len(fleet_ros) == JOBS == len(ros)
     fed = collections.Counter(item["ro_id"] for page in shop.client.iter_changes(limit=200) for item in page["items"])
     assert len(fed) == JOBS and set(fed.values()) == {1}
     for i, job in shop.ledger.items():
