@@ -569,26 +569,26 @@ class Client:
     @staticmethod
     def _ro_state(data):
         """Check the shape of an RO state (4.4) so callers can rely on it."""
-        problems = payload.ro_state_problems(data)
-        if problems:
-            raise ProtocolError(
-                "AutoIntegrate sent an RO state with missing or wrong fields: " + ", ".join(problems[:10]),
-                retryable=False,
-            )
-        return data
+        return _checked(data, payload.ro_state_problems(data), "an RO state")
 
     @staticmethod
     def _note(note):
-        problems = payload.note_problems(note)
-        if problems:
-            raise ProtocolError(
-                "AutoIntegrate sent a note with missing or wrong fields: " + ", ".join(problems[:10]),
-                retryable=False,
-            )
-        return note
+        """Check the shape of a note (5.1) so callers can rely on it."""
+        return _checked(note, payload.note_problems(note), "a note")
 
 
 LOG_BODY_MAX = 64 * 1024
+
+
+def _checked(value, problems, what):
+    """:return: ``value`` when ``problems`` (its wrong fields) is empty
+    :raise ProtocolError: naming the first ten wrong fields"""
+    if problems:
+        raise ProtocolError(
+            f"AutoIntegrate sent {what} with missing or wrong fields: " + ", ".join(problems[:10]),
+            retryable=False,
+        )
+    return value
 
 
 def _encode(body):
