@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -50,3 +52,9 @@ class TestAccounts(AutoIntegrateFlowCase):
         arch = self.env["repair.order"].get_view(view_type="form")["arch"]
         self.assertIn('name="action_send_to_fleet"', arch)
         self.assertIn("not is_autointegrate", arch)
+        # each Send to Fleet button of the form, not just some node, is hidden on other jobs
+        buttons = etree.fromstring(arch).xpath("//button[@name='action_send_to_fleet']")
+        self.assertEqual(len(buttons), 2)  # to send, and to read the fleet's answer
+        for button in buttons:
+            self.assertTrue(button.get("invisible", "").startswith("not is_autointegrate or "),
+                            etree.tostring(button))
