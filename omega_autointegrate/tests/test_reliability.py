@@ -294,7 +294,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
             self.assertEqual((repair.fleet_status, fleet["status"]), ("completed", "completed"), repair.name)
             invoice = repair.sale_order_id.invoice_ids
             self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "approved"))
-            self.assertEqual(fleet["invoice_number"] if "invoice_number" in fleet else invoice.name, invoice.name)
+            self.assertEqual(fleet["invoice_number"], invoice.name)
             # every decision on both sides
             by_ref = {line["line_ref"]: line for line in fleet["lines"]}
             for line in repair.sale_order_id.order_line.filtered("fleet_line_ref"):
