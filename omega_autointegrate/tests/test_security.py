@@ -142,7 +142,7 @@ class TestSecretsOverRpc(SimulatorMixin, HttpCase):
         with self.assertRaises(JsonRpcException):
             self.call("res.config.settings", "get_views", [[False, "form"]])
         self.assertEqual(self.env["res.company"].browse(company_id).autointegrate_client_secret, CLIENT_SECRET)
-        self.assertTrue(user)
+        self.assertFalse(user.has_group("base.group_system"))  # a plain user, not a settings administrator
 
 
 class TwoCompaniesMixin:
