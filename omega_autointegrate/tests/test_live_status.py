@@ -159,6 +159,7 @@ class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
         tracked = repair.message_ids.tracking_value_ids.filtered(
             lambda value: value.field_id.name == "fleet_status")
         self.assertTrue(tracked)
+        self.assertEqual(tracked.mapped("new_value_char"), ["Approved"])
 
 
 @tagged("post_install", "-at_install")
