@@ -552,9 +552,7 @@ class Client:
             code = error.get("code") if isinstance(error.get("code"), str) else None
             message = error.get("message") if isinstance(error.get("message"), str) else None
             details = error.get("details") if isinstance(error.get("details"), list) else []
-        cls = ERROR_CLASSES.get(code) or STATUS_CLASSES.get(status)
-        if cls is None:
-            cls = ServerError if status >= 500 else AutoIntegrateError
+        cls = ERROR_CLASSES.get(code) or STATUS_CLASSES.get(status) or AutoIntegrateError
         if status >= 500 and not issubclass(cls, ServerError):
             cls = ServerError
         text = f"AutoIntegrate refused {method} {path} (HTTP {status}"
