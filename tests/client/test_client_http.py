@@ -144,13 +144,17 @@ def test_expired_token_refreshed_exactly_once(client, admin):
     assert [g["status"] for g in gets] == [401, 200]
 
 
-def test_token_refused_twice_gives_up(client, admin, sim):
+def test_token_refused_twice_gives_up(client, admin, sim, sleeps):
     client.test_connection()
     # a second client secret change makes every new token request fail too
     admin.post("/expire_tokens", {"client_id": CLIENT_ID})
     admin.post("/config", {"clients": {CLIENT_ID: {"client_secret": "rotated"}}})
     with pytest.raises(ai.AuthError):
         client.get_ro("AI-NOPE00")
+    # one refused call, one new token asked for (and refused), then no more tries
+    assert [r["status"] for r in admin.requests_log("/oauth/token")] == [200, 401]
+    assert [r["status"] for r in admin.requests_log("/v1/repair-orders/AI-NOPE00")] == [401]
+    assert sleeps == []
     admin.post("/config", {"clients": {CLIENT_ID: {"client_secret": SECRET}}})
 
 
