@@ -6,7 +6,7 @@ from odoo.modules.registry import Registry
 
 from autointegrate.signing import SIGNATURE_HEADER
 
-from ..models.autointegrate_event import MAX_BODY_BYTES
+from ..models.autointegrate_event import MAX_BODY_BYTES, error_body
 
 _logger = logging.getLogger(__name__)
 
@@ -47,5 +47,4 @@ class AutoIntegrateWebhookController(http.Controller):
 
     @staticmethod
     def _answer(status, code, message):
-        return request.make_json_response(
-            {"error": {"code": code, "message": message, "details": []}}, status=status)
+        return request.make_json_response(error_body(code, message), status=status)

@@ -51,19 +51,19 @@ class AutoIntegrateEvent(models.Model):
         :return: ``(http_status, json_body)``
         """
         if len(raw) > MAX_BODY_BYTES:
-            return 413, _error("bad_request", "body over 1 MB")
+            return 413, error_body("bad_request", "body over 1 MB")
         company = self._company_for_signature(raw, signature, now)
         if not company:
-            return 401, _error("unauthorized", "missing, stale or wrong signature")
+            return 401, error_body("unauthorized", "missing, stale or wrong signature")
         # ids, counters and every string checked before any of them reaches SQL
         event, problem = payload.parse_event(raw)
         if problem:
-            return 400, _error("bad_request", problem)
+            return 400, error_body("bad_request", problem)
         repair = self.env["repair.order"].sudo().search(
             [("fleet_ro_id", "=", event["ro_id"]), ("company_id", "=", company.id)], limit=1)
         if not repair:
             # maybe our submit has not committed yet: a 404 makes the fleet retry
-            return 404, _error("not_found", "unknown RO")
+            return 404, error_body("not_found", "unknown RO")
         # stored first, once: a repeated event_id is acknowledged and not applied again
         self.env.cr.execute(
             """INSERT INTO autointegrate_event
@@ -130,5 +130,6 @@ class AutoIntegrateEvent(models.Model):
         return self.env["res.company"]
 
 
-def _error(code, message):
+def error_body(code, message):
+    """:return: the body of an error answer, in the shape of contract 1."""
     return {"error": {"code": code, "message": message, "details": []}}
