@@ -54,10 +54,12 @@ class AutoIntegrateSync(models.AbstractModel):
         """
         client = company._autointegrate_client()
         since = company.autointegrate_poll_since or None
+        cursor = company.autointegrate_poll_cursor or None
         try:
-            page = client.changes(updated_since=since, limit=PAGE_SIZE,
-                                  cursor=company.autointegrate_poll_cursor or None)
+            page = client.changes(updated_since=since, limit=PAGE_SIZE, cursor=cursor)
         except ai.BadRequestError:
+            if not cursor:
+                raise  # the same call again would be refused the same way
             # an expired or foreign cursor: start this walk again
             company.autointegrate_poll_cursor = False
             page = client.changes(updated_since=since, limit=PAGE_SIZE)
