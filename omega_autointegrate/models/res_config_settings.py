@@ -25,11 +25,12 @@ class ResConfigSettings(models.TransientModel):
     autointegrate_shop_id = fields.Char(string="Shop ID", related="company_id.autointegrate_shop_id", readonly=False)
     # Timeouts are about this server's network, not about a company's account.
     autointegrate_connect_timeout = fields.Integer(
-        string="Connect timeout (s)", config_parameter=PARAM_CONNECT_TIMEOUT, default=5,
+        string="Connect timeout (s)", config_parameter=PARAM_CONNECT_TIMEOUT,
+        default=int(ai.client.DEFAULT_CONNECT_TIMEOUT),
         help="Seconds to wait for AutoIntegrate to accept the connection.",
     )
     autointegrate_read_timeout = fields.Integer(
-        string="Read timeout (s)", config_parameter=PARAM_READ_TIMEOUT, default=30,
+        string="Read timeout (s)", config_parameter=PARAM_READ_TIMEOUT, default=int(ai.client.DEFAULT_READ_TIMEOUT),
         help="Seconds to wait for AutoIntegrate's answer once connected.",
     )
 
