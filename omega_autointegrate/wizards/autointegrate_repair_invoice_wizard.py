@@ -59,8 +59,9 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
                     raise
                 _logger.info("Invoicing %s failed: %s", repair.name, error)
                 failures.append((repair, error))
+        refused = "\n\n".join(str(error.args[0]) for _repair, error in failures)
         if failures and not invoices:
-            raise UserError("\n\n".join(str(error.args[0]) for _repair, error in failures))
+            raise UserError(refused)
         action = self._action_open_invoices(invoices)
         if failures:
             return {
@@ -70,7 +71,7 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
                     "type": "warning",
                     "sticky": True,
                     "title": _("Some jobs were not invoiced"),
-                    "message": "\n\n".join(str(error.args[0]) for _repair, error in failures),
+                    "message": refused,
                     "next": action,
                 },
             }
