@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AutoIntegrateNote(models.Model):
@@ -31,6 +31,7 @@ class AutoIntegrateNote(models.Model):
         ("fleet_note_unique", "unique(repair_id, fleet_note_id)", "A fleet note is stored once per repair order."),
     ]
 
+    @api.depends("line_ref", "sale_line_id.name")
     def _compute_line_label(self):
         for note in self:
             if note.sale_line_id:
