@@ -18,7 +18,6 @@ class AutoIntegrateSendWizard(models.TransientModel):
     _description = "Send a repair order to the fleet"
 
     repair_id = fields.Many2one("repair.order", required=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one(related="repair_id.company_id")
     # what will be sent: the lines and the summary around them, all from one build of the job's
     # payload when the dialog is created (PAYLOAD_FIELDS)
     currency_id = fields.Many2one("res.currency", readonly=True)
