@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class AutoIntegrateExchange(models.Model):
     def _write_after_rollback(registry, values):
         try:
             with registry.cursor() as cr:
-                env = api.Environment(cr, 1, {})
+                env = api.Environment(cr, SUPERUSER_ID, {})
                 if values.get("repair_id") and not env["repair.order"].browse(values["repair_id"]).exists():
                     values = dict(values, repair_id=False)
                 env["autointegrate.exchange"].create(values)
