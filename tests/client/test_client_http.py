@@ -5,7 +5,6 @@ token refresh, and each fault of section 8: after each, the fleet must hold
 exactly the ROs the client meant to create.
 """
 
-import copy
 import socket
 import threading
 
@@ -393,7 +392,7 @@ def test_timeout_then_retry_adopts_the_processed_ro(sim, admin, sleeps):
 
 
 def test_malformed_answers_are_protocol_errors(client):
-    bad = copy.deepcopy({"ro_id": "AI-1", "revision": "2", "sequence": 1, "status": "weird", "lines": [{}]})
+    bad = {"ro_id": "AI-1", "revision": "2", "sequence": 1, "status": "weird", "lines": [{}]}
     with pytest.raises(ai.ProtocolError) as info:
         client._ro_state(bad)
     assert "revision" in str(info.value) and "status" in str(info.value) and "lines[0]" in str(info.value)
