@@ -36,7 +36,7 @@ STATE = {
 EVENT = {"event_id": "evt_01J9", "type": "ro.updated", "occurred_at": "2026-11-28T16:20:00Z",
          "ro_id": "AI-7F3K9Q", "sequence": 7, "data": STATE}
 
-#: values known to hurt a receiver: NUL, too long, too large, not numbers, markup, wrong shapes
+
 def handle(raw, header):
     """The webhook handler's decisions, as ``_receive`` takes them.
 
