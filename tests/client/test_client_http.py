@@ -157,7 +157,7 @@ def test_token_refused_twice_gives_up(client, admin, sim, sleeps):
     admin.post("/config", {"clients": {CLIENT_ID: {"client_secret": SECRET}}})
 
 
-def test_unreachable_and_tls_and_plain_http(sleeps):
+def test_unreachable_and_plain_http_and_no_url(sleeps):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
