@@ -71,30 +71,23 @@ def main():
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between two polls")
     args = parser.parse_args()
     ok = True
-    with common.bench_db("decision") as db:
-        sim = common.start_simulator()
+    with common.bench_setup("decision", webhook_secret=common.WEBHOOK_SECRET) as (db, sim, ids):
+        jobs = common.seed_jobs(db, ids, 2 * args.decisions)
+        ro_ids = common.odoo_task(db, "bind", repair_ids=[job["id"] for job in jobs])["ro_ids"]
+        by_webhook, by_poll = jobs[:args.decisions], jobs[args.decisions:]
+        with common.odoo_server(db, workers=2) as url:
+            details = sim.set_config({"webhook_url": f"{url}/autointegrate/webhook/{db}",
+                                      "webhook_secret": common.WEBHOOK_SECRET})
+            assert not details, details
+            ok &= report("webhook", measure(sim, db, by_webhook, ro_ids), goal=1.0)
+        assert not sim.set_config({"webhook_url": None})
+        poller = common.start_odoo_task(db, "poll_loop", interval=args.interval, duration=3600)
         try:
-            ids = common.odoo_task(db, "setup", sim_url=sim.url, client_id=common.CLIENT_ID,
-                                   client_secret=common.CLIENT_SECRET, webhook_secret=common.WEBHOOK_SECRET)
-            jobs = common.odoo_task(db, "seed", partner=ids["driver"], part=ids["part"], labor=ids["labor"],
-                                    count=2 * args.decisions)["jobs"]
-            ro_ids = common.odoo_task(db, "bind", repair_ids=[job["id"] for job in jobs])["ro_ids"]
-            by_webhook, by_poll = jobs[:args.decisions], jobs[args.decisions:]
-            with common.odoo_server(db, workers=2) as url:
-                details = sim.set_config({"webhook_url": f"{url}/autointegrate/webhook/{db}",
-                                          "webhook_secret": common.WEBHOOK_SECRET})
-                assert not details, details
-                ok &= report("webhook", measure(sim, db, by_webhook, ro_ids), goal=1.0)
-            assert not sim.set_config({"webhook_url": None})
-            poller = common.start_odoo_task(db, "poll_loop", interval=args.interval, duration=3600)
-            try:
-                time.sleep(8)  # the poller's Odoo is loaded and its first walk is done
-                latencies = measure(sim, db, by_poll, ro_ids, spread=args.interval)
-                ok &= report(f"polling every {args.interval:g} s", latencies)
-            finally:
-                common.stop(poller)
+            time.sleep(8)  # the poller's Odoo is loaded and its first walk is done
+            latencies = measure(sim, db, by_poll, ro_ids, spread=args.interval)
+            ok &= report(f"polling every {args.interval:g} s", latencies)
         finally:
-            sim.stop()
+            common.stop(poller)
     return 0 if ok else 1
 
 

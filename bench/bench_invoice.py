@@ -22,18 +22,11 @@ def main():
     parser.add_argument("--invoices", type=int, default=100)
     parser.add_argument("--profile", help="write a cProfile of the fleet jobs' postings to this file")
     args = parser.parse_args()
-    with common.bench_db("invoice") as db:
-        sim = common.start_simulator()
-        try:
-            ids = common.odoo_task(db, "setup", sim_url=sim.url, client_id=common.CLIENT_ID,
-                                   client_secret=common.CLIENT_SECRET)
-            jobs = common.odoo_task(db, "seed", partner=ids["driver"], part=ids["part"], labor=ids["labor"],
-                                    count=args.invoices + 1, bind_prefix="V")["jobs"]
-            common.seed_fleet_ros(sim, jobs)  # the fleet approved them: it accepts their invoices
-            invoices = common.odoo_task(db, "invoice_prepare", jobs=jobs, walk_in=ids["walk_in"])
-            result = common.odoo_task(db, "invoice_post", profile=args.profile, **invoices)
-        finally:
-            sim.stop()
+    with common.bench_setup("invoice") as (db, sim, ids):
+        jobs = common.seed_jobs(db, ids, args.invoices + 1, bind_prefix="V")
+        common.seed_fleet_ros(sim, jobs)  # the fleet approved them: it accepts their invoices
+        invoices = common.odoo_task(db, "invoice_prepare", jobs=jobs, walk_in=ids["walk_in"])
+        result = common.odoo_task(db, "invoice_post", profile=args.profile, **invoices)
     # the first of each kind warms the caches up
     ai, plain, ungated = (sum(result[name][1:]) for name in ("ai", "plain", "plain_ungated"))
     gate_ai, gate_plain = (sum(result["gate"][name][1:]) for name in ("ai", "plain"))

@@ -22,20 +22,14 @@ def main():
     parser.add_argument("--lines", type=int, default=50)
     parser.add_argument("--profile", help="also write a cProfile of one submission to this file")
     args = parser.parse_args()
-    with common.bench_db("submit") as db:
-        sim = common.start_simulator()
-        try:
-            ids = common.odoo_task(db, "setup", sim_url=sim.url, client_id=common.CLIENT_ID,
-                                   client_secret=common.CLIENT_SECRET)
-            result = common.odoo_task(db, "submit", partner=ids["driver"], part=ids["part"], labor=ids["labor"],
-                                      count=args.jobs, lines=args.lines, sim_url=sim.url,
-                                      client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET)
-            if args.profile:
-                common.odoo_task(db, "profile_submit", partner=ids["driver"], part=ids["part"],
-                                 labor=ids["labor"], lines=args.lines, out=args.profile)
-                common.say(f"profile written to {args.profile} (python3 -m pstats {args.profile})")
-        finally:
-            sim.stop()
+    with common.bench_setup("submit") as (db, sim, ids):
+        result = common.odoo_task(db, "submit", partner=ids["driver"], part=ids["part"], labor=ids["labor"],
+                                  count=args.jobs, lines=args.lines, sim_url=sim.url,
+                                  client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET)
+        if args.profile:
+            common.odoo_task(db, "profile_submit", partner=ids["driver"], part=ids["part"],
+                             labor=ids["labor"], lines=args.lines, out=args.profile)
+            common.say(f"profile written to {args.profile} (python3 -m pstats {args.profile})")
     addon, bare = common.describe(result["addon"]), common.describe(result["bare"])
     client, kept = common.describe(result["client"]), common.describe(result["bare_kept"])
     opened = common.describe(result["opened"])

@@ -29,35 +29,28 @@ def main():
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     runs = {}
-    with common.bench_db("sync") as db:
-        sim = common.start_simulator()
-        try:
-            ids = common.odoo_task(db, "setup", sim_url=sim.url, client_id=common.CLIENT_ID,
-                                   client_secret=common.CLIENT_SECRET)
-            for run, size in enumerate(sizes):
-                started = time.time()
-                jobs = common.odoo_task(db, "seed", timeout=1800, partner=ids["driver"], part=ids["part"],
-                                        labor=ids["labor"], count=size, bind_prefix=f"R{run}")["jobs"]
-                sim.reset()  # only this run's ROs in the feed
-                common.seed_fleet_ros(sim, jobs)
-                common.say(f"seeded {size} jobs and fleet ROs in {time.time() - started:.1f}s")
-                result = common.odoo_task(db, "sync", timeout=1800, log_queries=None if run else args.log_queries,
-                                           profile=None if run else args.profile)
-                check = common.odoo_task(db, "check", repair_ids=[job["id"] for job in jobs])
-                approved = sum(status == "approved" for status in check["statuses"].values())
-                once = sum(count == 1 for count in check["decision_messages"].values())
-                full_pages = [page for page in result["pages"] if page is not result["pages"][-1]] or result["pages"]
-                queries = [page["queries"] for page in full_pages]
-                runs[size] = dict(result, approved=approved, once=once, queries=queries)
-                common.say(f"{size} ROs: {result['seconds']:.2f}s, {size / result['seconds']:.0f} ROs/s, "
-                           f"{len(result['pages'])} pages, queries per full page {min(queries)}-{max(queries)}, "
-                           f"{approved} approved, {once} with one decision message, "
-                           f"RSS {result['rss_start_mb']:.0f} -> peak {result['rss_peak_mb']:.0f} MB; page seconds "
-                           f"first {result['pages'][0]['seconds']:.3f}, median "
-                           f"{sorted(p['seconds'] for p in result['pages'])[len(result['pages']) // 2]:.3f}, "
-                           f"last full {full_pages[-1]['seconds']:.3f}")
-        finally:
-            sim.stop()
+    with common.bench_setup("sync") as (db, sim, ids):
+        for run, size in enumerate(sizes):
+            started = time.time()
+            jobs = common.seed_jobs(db, ids, size, timeout=1800, bind_prefix=f"R{run}")
+            sim.reset()  # only this run's ROs in the feed
+            common.seed_fleet_ros(sim, jobs)
+            common.say(f"seeded {size} jobs and fleet ROs in {time.time() - started:.1f}s")
+            result = common.odoo_task(db, "sync", timeout=1800, log_queries=None if run else args.log_queries,
+                                      profile=None if run else args.profile)
+            check = common.odoo_task(db, "check", repair_ids=[job["id"] for job in jobs])
+            approved = sum(status == "approved" for status in check["statuses"].values())
+            once = sum(count == 1 for count in check["decision_messages"].values())
+            full_pages = [page for page in result["pages"] if page is not result["pages"][-1]] or result["pages"]
+            queries = [page["queries"] for page in full_pages]
+            runs[size] = dict(result, approved=approved, once=once, queries=queries)
+            common.say(f"{size} ROs: {result['seconds']:.2f}s, {size / result['seconds']:.0f} ROs/s, "
+                       f"{len(result['pages'])} pages, queries per full page {min(queries)}-{max(queries)}, "
+                       f"{approved} approved, {once} with one decision message, "
+                       f"RSS {result['rss_start_mb']:.0f} -> peak {result['rss_peak_mb']:.0f} MB; page seconds "
+                       f"first {result['pages'][0]['seconds']:.3f}, median "
+                       f"{sorted(p['seconds'] for p in result['pages'])[len(result['pages']) // 2]:.3f}, "
+                       f"last full {full_pages[-1]['seconds']:.3f}")
     ok = True
     reference = 2000 if 2000 in runs else max(runs)
     ref = runs[reference]

@@ -51,11 +51,9 @@ def main():
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with common.bench_db("webhook") as db:
-        ids = common.odoo_task(db, "setup", sim_url="http://127.0.0.1:9", client_id=common.CLIENT_ID,
-                               client_secret=common.CLIENT_SECRET, webhook_secret=common.WEBHOOK_SECRET)
-        jobs = common.odoo_task(db, "seed", partner=ids["driver"], part=ids["part"], labor=ids["labor"],
-                                count=args.jobs, bind_prefix="W")["jobs"]
+    # no simulator: the events are sent from here
+    with common.bench_setup("webhook", simulator=False, webhook_secret=common.WEBHOOK_SECRET) as (db, _sim, ids):
+        jobs = common.seed_jobs(db, ids, args.jobs, bind_prefix="W")
         deliveries, newest = [], {}
         for index, job in enumerate(jobs):
             sequence = 1000 + 2 * index

@@ -123,6 +123,31 @@ def bench_db(tag):
         drop_db(name)
 
 
+@contextlib.contextmanager
+def bench_setup(tag, simulator=True, webhook_secret=None):
+    """:func:`bench_db`, the simulator and the ``setup`` task: what every benchmark starts with.
+
+    :param simulator: ``False``: none is started and the company points at a closed port
+    :yield: ``(db, sim, ids)``, ``sim`` being ``None`` without a simulator and
+        ``ids`` what the setup task returns (driver, walk_in, part, labor)
+    """
+    with bench_db(tag) as db:
+        sim = start_simulator() if simulator else None
+        try:
+            ids = odoo_task(db, "setup", sim_url=sim.url if sim else "http://127.0.0.1:9", client_id=CLIENT_ID,
+                            client_secret=CLIENT_SECRET, webhook_secret=webhook_secret)
+            yield db, sim, ids
+        finally:
+            if sim:
+                sim.stop()
+
+
+def seed_jobs(db, ids, count, **kwargs):
+    """``count`` jobs of the setup's fleet driver with its two products (``task_seed``); :return: the jobs."""
+    return odoo_task(db, "seed", partner=ids["driver"], part=ids["part"], labor=ids["labor"], count=count,
+                     **kwargs)["jobs"]
+
+
 def drop_db(name):
     psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
     subprocess.run(["dropdb", "--if-exists", name], check=False)
