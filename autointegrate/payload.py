@@ -307,8 +307,8 @@ def validate_note_body(body):
         chk.error("", "body must be a JSON object")
         return chk.details
     chk.text(body, "text", "", required=True, max_len=NOTE_MAX)
-    if body.get("line_ref") is not None and not is_ref(body["line_ref"]):
-        chk.error("line_ref", "must be 1-64 characters from A-Z a-z 0-9 . _ : / -")
+    if body.get("line_ref") is not None:  # optional: the note is then on the RO
+        chk.ref(body, "line_ref", "")
     chk.text(body, "author", "", required=False, max_len=SHORT_MAX * 2)
     return chk.details
 
