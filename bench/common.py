@@ -9,6 +9,7 @@ the end. Nothing here is part of ``make test``.
 """
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -74,8 +75,9 @@ def odoo_root():
     return Path(out.stdout.strip())
 
 
+@functools.cache
 def addons_path():
-    """As scripts/lib.sh find_odoo: Odoo's addons, then this project."""
+    """As scripts/lib.sh find_odoo: Odoo's addons, then this project (found once: it imports Odoo)."""
     root = odoo_root()
     paths = [str(p) for p in (root / "odoo" / "addons", root / "addons") if p.is_dir()]
     return ",".join([*paths, str(ROOT)])
