@@ -251,8 +251,8 @@ def seed_fleet_ros(sim, jobs, status="approved", decided_by="J. Rivera (bench)")
                            "body": {"lines": job["lines"], "totals": {"untaxed": job["total"]}}})
 
 
-def rss_mb(pid):
-    """Resident memory of a process, MB."""
+def rss_mb(pid="self"):
+    """Resident memory of a process (this one by default), MB."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):

@@ -11,20 +11,11 @@ import resource
 import sys
 import time
 
+from common import FLEET, SHOP_ID, rss_mb
+
 import odoo
 from odoo import SUPERUSER_ID, Command, api
 from odoo.tools import config
-
-FLEET = "ENT-0042"
-SHOP_ID = "SHOP-17"
-
-
-def rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def peak_rss_mb():
