@@ -10,6 +10,7 @@ import json
 import resource
 import sys
 import time
+from collections import Counter
 
 from common import FLEET, SHOP_ID, rss_mb
 
@@ -190,9 +191,7 @@ def task_check(env, repair_ids):
     subtype = env.ref("omega_autointegrate.mt_fleet_decision")
     messages = env["mail.message"].search_read(
         [("model", "=", "repair.order"), ("res_id", "in", repair_ids), ("subtype_id", "=", subtype.id)], ["res_id"])
-    per_job = {}
-    for message in messages:
-        per_job[message["res_id"]] = per_job.get(message["res_id"], 0) + 1
+    per_job = Counter(message["res_id"] for message in messages)
     events = env["autointegrate.event"].search_read([("repair_id", "in", repair_ids)], ["event_id", "state"])
     return {
         "statuses": {repair.id: repair.fleet_status for repair in repairs},
