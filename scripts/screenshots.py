@@ -190,6 +190,7 @@ def main():
         browser.call("Network.setCookie", name="session_id", value=odoo.session_id, url=args.odoo, path="/")
         # /web#action=... works whatever the client's own path is (/odoo, or a fork's)
         repairs = f"{args.odoo}/web#action=repair.action_repair_order_tree"
+        form = f"{repairs}&model=repair.order&view_type=form&id="
 
         browser.goto(repairs, ODOO_IDLE)
         browser.shot(out / "repair_list.png")
@@ -199,7 +200,7 @@ def main():
         browser.shot(out / "repair_kanban.png")
 
         # the job the fleet half approved: its badge, the Fleet tab with the fleet's decision per line
-        browser.goto(f"{repairs}&model=repair.order&view_type=form&id={jobs['repair_labor_partial']}", ODOO_IDLE)
+        browser.goto(f"{form}{jobs['repair_labor_partial']}", ODOO_IDLE)
         browser.click(".o_notebook .nav-link[name='fleet']",
                       "!!document.querySelector('.o_notebook .tab-pane.active [name=fleet_line_ids]')")
         browser.scroll_to(".o_form_sheet .o_notebook")
@@ -207,7 +208,6 @@ def main():
         browser.click("button[name='action_fleet_communication']", MODAL, settle=1.5)
         browser.shot(out / "fleet_communication.png")
 
-        form = f"{repairs}&model=repair.order&view_type=form&id="
         browser.goto(f"{form}{jobs['repair_windshield_enterprise']}", ODOO_IDLE)
         browser.click(".o_form_statusbar button[name='action_send_to_fleet']",
                       MODAL, settle=1.5)
