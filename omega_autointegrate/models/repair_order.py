@@ -40,6 +40,9 @@ VEHICLE_FIELDS = (
     "fleet_vehicle_make",
     "fleet_vehicle_model",
 )
+#: fields of the repair form that the fleet's RO is made of: while one is edited, the form's
+#: save control reads SAVE AND SEND TO FLEET (static/src/views/repair_form.js reads them from the arch)
+FORM_RO_FIELDS = ("partner_id", "fleet_complaint", "fleet_line_ids", *VEHICLE_FIELDS)
 LINE_FIELD_LABELS = {
     "line_ref": _lt("reference"),
     "type": _lt("fleet line type"),
@@ -114,6 +117,13 @@ class RepairOrder(models.Model):
     fleet_line_ids = fields.One2many(
         related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
     )
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "form" and arch.get("js_class") == "autointegrate_repair_form":
+            arch.set("fleet_ro_fields", ",".join(FORM_RO_FIELDS))
+        return arch, view
 
     @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
     def _compute_is_autointegrate(self):

@@ -3,27 +3,13 @@
  * The repair form's save control reads SAVE AND SEND TO FLEET while the job
  * has to go back to the fleet: it saves, then resubmits the RO.
  */
+import { useSubEnv } from "@odoo/owl";
 import { registry } from "@web/core/registry";
 import { pick } from "@web/core/utils/objects";
 import { formView } from "@web/views/form/form_view";
 import { FormController } from "@web/views/form/form_controller";
 import { FormStatusIndicator } from "@web/views/form/form_status_indicator/form_status_indicator";
 
-// fields of the job that the fleet's RO is made of
-const RO_FIELDS = [
-    "partner_id",
-    "fleet_complaint",
-    "fleet_line_ids",
-    "fleet_vin",
-    "fleet_plate",
-    "fleet_plate_region",
-    "fleet_unit_number",
-    "fleet_odometer",
-    "fleet_odometer_unit",
-    "fleet_vehicle_year",
-    "fleet_vehicle_make",
-    "fleet_vehicle_model",
-];
 const CLOSED = ["completed", "cancelled"];
 
 export class FleetStatusIndicator extends FormStatusIndicator {
@@ -39,7 +25,7 @@ export class FleetStatusIndicator extends FormStatusIndicator {
             return true;
         }
         const changes = record._changes || {};
-        return record.dirty && RO_FIELDS.some((name) => name in changes);
+        return record.dirty && this.env.fleetROFields.some((name) => name in changes);
     }
 
     /**
@@ -59,6 +45,14 @@ export class FleetStatusIndicator extends FormStatusIndicator {
 
 export class AutoIntegrateRepairFormController extends FormController {
     static components = { ...FormController.components, FormStatusIndicator: FleetStatusIndicator };
+
+    setup() {
+        super.setup();
+        // the fields of the job that the fleet's RO is made of, as the server lists them
+        // on the form (repair.order._get_view, from FORM_RO_FIELDS)
+        const names = this.archInfo.xmlDoc.getAttribute("fleet_ro_fields");
+        useSubEnv({ fleetROFields: names ? names.split(",") : [] });
+    }
 }
 
 registry.category("views").add("autointegrate_repair_form", {
