@@ -8,8 +8,7 @@ demo:  ## Odoo with the addon and demo data on http://localhost:8069, the simula
 	@bash scripts/demo.sh
 
 sim:  ## the fleet simulator alone on http://127.0.0.1:8070 (fleet page at /_admin/)
-	@python3 -m autointegrate_sim --host 127.0.0.1 --port 8070 --admin \
-		--fleet ENT-0042 --fleet ELM-7:250.00 --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17
+	@bash -c 'source scripts/lib.sh && exec "$$PY" -m autointegrate_sim "$${DEMO_SIM_ARGS[@]}" --port 8070'
 
 lint:  ## ruff, pylint-odoo's mandatory checks and the addon's XML checks (no network needed once installed)
 	@bash scripts/lint.sh

@@ -32,9 +32,7 @@ elif [ ! -f "$SIM_DB" ]; then
 fi
 
 step "Fleet simulator on http://127.0.0.1:$SIM_PORT (fleet page: http://127.0.0.1:$SIM_PORT/_admin/)"
-"$PY" -m autointegrate_sim --host 127.0.0.1 --port "$SIM_PORT" --admin \
-  --fleet ENT-0042 --fleet ELM-7:250.00 \
-  --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17 \
+"$PY" -m autointegrate_sim "${DEMO_SIM_ARGS[@]}" --port "$SIM_PORT" \
   --webhook-url "http://127.0.0.1:$ODOO_PORT/autointegrate/webhook/$DB" --webhook-secret demo-webhook-secret \
   --webhook-backoff 2 --db "$SIM_DB" &
 sim_pid=$!

@@ -79,6 +79,11 @@ ensure_chromium() {
   command -v chromium >/dev/null 2>&1
 }
 
+# The fleet simulator's arguments as the demo's company knows it
+# (demo/res_company_demo.xml): its two fleets and the shop's API account.
+DEMO_SIM_ARGS=(--host 127.0.0.1 --admin --fleet ENT-0042 --fleet ELM-7:250.00
+  --client-id demo-shop --client-secret demo-secret --shop-id SHOP-17)
+
 db_exists() {
   [ "$(psql -d postgres -tAc "select 1 from pg_database where datname = '$1'")" = 1 ]
 }
