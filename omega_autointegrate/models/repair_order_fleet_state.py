@@ -352,7 +352,6 @@ class RepairOrder(models.Model):
         alias_domains = notified.sudo()._mail_get_alias_domains(default_company=self.env.company) if notified else {}
         reply_to = notified._notify_get_reply_to(default=email_from) if notified else {}
         logged_reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
-        subtype_ids = {}
         # threads are flat: a message's parent is the first message of its job; a job
         # without any has its first new message created first, as the parent of the others
         parents = {repair.id: locked[repair.id][0] for repair in repairs if locked[repair.id][0]}
@@ -371,8 +370,7 @@ class RepairOrder(models.Model):
                     "message_type": "notification",
                     "parent_id": parents.get(repair.id, False),
                     "subject": False,
-                    "subtype_id": subtype_ids.get(subtype_xmlid)
-                    or subtype_ids.setdefault(subtype_xmlid, self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)),
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),  # ormcached
                     "partner_ids": [],
                     "record_alias_domain_id": alias_domains[repair.id].id if repair.id in alias_domains else False,
                     "record_company_id": companies[repair.id].id,
