@@ -375,8 +375,8 @@ class RepairOrder(models.Model):
                     "record_alias_domain_id": alias_domains[repair.id].id if repair.id in alias_domains else False,
                     "record_company_id": companies[repair.id].id,
                     "reply_to": reply_to.get(repair.id, logged_reply_to),
+                    "attachment_ids": [],  # what _process_attachments_for_post gives a post without any
                 }
-                values.update(repair._process_attachments_for_post([], [], values))
                 batches[repair.id in parents or index > 0].append((repair, values))
         messages = self.env["mail.message"]
         created = []
