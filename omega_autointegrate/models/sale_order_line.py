@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_round
 
+from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
+
 FLEET_LINE_STATUSES = [
     ("pending", "Awaiting fleet"),
     ("approved", "Approved"),
@@ -47,7 +49,7 @@ class SaleOrderLine(models.Model):
         invoiced at most at its approved quantity and amount (an adjusted
         line at what the fleet allowed)."""
         values = super()._prepare_invoice_line(**optional_values)
-        if self.display_type or self.is_downpayment or self.fleet_status not in ("approved", "adjusted"):
+        if self.display_type or self.is_downpayment or self.fleet_status not in INVOICEABLE_LINE_STATUSES:
             return values
         job = self.order_id._fleet_job()
         if not job or job._fleet_invoice_refusal():
