@@ -13,13 +13,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = [
-    ("bench_submit.py", [], ["--jobs", "5"]),
-    ("bench_sync.py", [], ["--sizes", "200,400"]),
-    ("bench_webhook.py", [], ["--jobs", "50"]),
-    ("bench_invoice.py", [], ["--invoices", "10"]),
-    ("bench_decision.py", [], ["--decisions", "20"]),
-]
+#: each benchmark, in its order, with its ``--quick`` arguments (without them: its own defaults)
+BENCHMARKS = {
+    "bench_submit.py": ["--jobs", "5"],
+    "bench_sync.py": ["--sizes", "200,400"],
+    "bench_webhook.py": ["--jobs", "50"],
+    "bench_invoice.py": ["--invoices", "10"],
+    "bench_decision.py": ["--decisions", "20"],
+}
 
 
 def main():
@@ -27,10 +28,10 @@ def main():
     parser.add_argument("--quick", action="store_true")
     quick = parser.parse_args().quick
     summaries, failed = [], []
-    for script, args, quick_args in BENCHMARKS:
+    for script, quick_args in BENCHMARKS.items():
         print(f"\n== {script}", flush=True)
         started = time.time()
-        proc = subprocess.Popen([sys.executable, str(HERE / script), *(quick_args if quick else args)],
+        proc = subprocess.Popen([sys.executable, str(HERE / script), *(quick_args if quick else ())],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in proc.stdout:
             print(line, end="", flush=True)
