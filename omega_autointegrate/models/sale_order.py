@@ -11,8 +11,7 @@ class SaleOrder(models.Model):
 
     def _compute_fleet_status(self):
         for order in self:
-            repair = order.sudo().repair_order_ids.filtered("is_autointegrate")[:1]
-            order.fleet_status = repair.fleet_status if repair else False
+            order.fleet_status = order._fleet_job().fleet_status or False
 
     def _fleet_job(self):
         """:return: the AutoIntegrate job (sudo) whose quotation this is, or an empty recordset."""
