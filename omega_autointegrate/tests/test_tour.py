@@ -15,6 +15,7 @@ LINE_NOTE = "1.5 h includes the ADAS camera recalibration"
 FLEET_LINE_NOTE = "Rate card allows 1.0 h for this glass"
 DENIAL = "Labor exceeds 1.0 h rate card"
 REPAIRS = "/web#action=repair.action_repair_order_tree"
+LABOR_CHANGED = "Install windshield and moulding"
 
 
 @tagged("post_install", "-at_install")
@@ -22,6 +23,8 @@ class TestFleetTour(FlowMixin, AutoIntegrateHttpCase):
     def test_fleet_story(self):
         # the account is created in the browser: FlowMixin's namesake must not be offered
         (self.driver | self.fleet_account).action_archive()
+        # a job of a standard account, which tour A opens to see it has no Send to Fleet
+        walk_in_job = self.make_job(self.walk_in)
 
         # A: account setup, the job, SEND TO FLEET with notes
         self.start_tour("/web#action=base.action_partner_form", "autointegrate_tour_send", login="admin")
@@ -38,6 +41,7 @@ class TestFleetTour(FlowMixin, AutoIntegrateHttpCase):
         glass, labor = self.line(repair, self.windshield), self.line(repair, self.labor)
         self.assertEqual((glass.product_uom_qty, labor.product_uom_qty), (1.0, 1.5))
         self.assertEqual((repair.fleet_status, repair.fleet_revision), ("pending", 1))
+        self.assertEqual((walk_in_job.is_autointegrate, walk_in_job.fleet_status), (False, "not_sent"))
         ro = self.admin_get(f"/ro/{repair.fleet_ro_id}")
         self.assertEqual((ro["fleet_company_id"], ro["shop_ro_ref"], ro["revision"]), (FLEET, repair.name, 1))
         self.assertEqual(ro["body"]["vehicle"]["vin"], "1FTFW1E50NFA00001")
@@ -69,6 +73,24 @@ class TestFleetTour(FlowMixin, AutoIntegrateHttpCase):
         self.assertEqual(repair.fleet_status, "approved")
         authorization = repair.fleet_authorization_number
         self.assertRegex(authorization or "", r"^AUTH-\d{6}$")
+
+        # D: a change to the approved RO goes back to the fleet; meanwhile Invoice → YES is refused
+        self.start_tour(REPAIRS, "autointegrate_tour_reapproval", login="admin")
+        self.env.invalidate_all()
+        self.assertEqual(labor.name, LABOR_CHANGED)
+        self.assertEqual((repair.fleet_status, repair.fleet_revision), ("pending", 3))
+        self.assertFalse(repair.sale_order_id.invoice_ids)
+        ro = self.admin_get(f"/ro/{repair.fleet_ro_id}")
+        self.assertEqual((ro["status"], ro["revision"]), ("pending", 3))
+        self.assertEqual([line["description"] for line in ro["body"]["lines"]][1], LABOR_CHANGED)
+        self.assertEqual({line["line_ref"]: line["status"] for line in ro["lines"]},
+                         {glass.fleet_line_ref: "approved", labor.fleet_line_ref: "pending"})
+
+        # the fleet approves it again
+        self.fleet_decide(repair, all="approved")
+        repair._fleet_refresh()
+        self.assertEqual(repair.fleet_status, "approved")
+        self.assertEqual(repair.fleet_authorization_number, authorization)
 
         # C: invoice it
         self.start_tour(REPAIRS, "autointegrate_tour_invoice", login="admin")
