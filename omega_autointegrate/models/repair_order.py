@@ -40,9 +40,11 @@ VEHICLE_FIELDS = (
     "fleet_vehicle_make",
     "fleet_vehicle_model",
 )
-#: fields of the repair form that the fleet's RO is made of: while one is edited, the form's
-#: save control reads SAVE AND SEND TO FLEET (static/src/views/repair_form.js reads them from the arch)
-FORM_RO_FIELDS = ("partner_id", "fleet_complaint", "fleet_line_ids", *VEHICLE_FIELDS)
+#: what the RO takes of each quotation line; the job's digest covers it
+DIGEST_LINE_FIELDS = (
+    "product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id", "display_type", "fleet_line_ref",
+    "product_id.fleet_line_type", "product_id.fleet_service_code",
+)
 LINE_FIELD_LABELS = {
     "line_ref": _lt("reference"),
     "type": _lt("fleet line type"),
@@ -118,13 +120,6 @@ class RepairOrder(models.Model):
         related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
     )
 
-    @api.model
-    def _get_view(self, view_id=None, view_type="form", **options):
-        arch, view = super()._get_view(view_id, view_type, **options)
-        if view_type == "form" and arch.get("js_class") == "autointegrate_repair_form":
-            arch.set("fleet_ro_fields", ",".join(FORM_RO_FIELDS))
-        return arch, view
-
     @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
     def _compute_is_autointegrate(self):
         for repair in self:
@@ -135,15 +130,12 @@ class RepairOrder(models.Model):
         for repair in self:
             repair.fleet_currency_id = repair.sale_order_id.currency_id or repair.company_id.currency_id
 
+    # the lines through fleet_line_ids too: the job's form edits them there, and its onchange
+    # then flags at once that the RO changed (the save control reads SAVE AND SEND TO FLEET)
     @api.depends(
         "is_autointegrate", "name", "fleet_complaint", "repair_request", "partner_id", *VEHICLE_FIELDS,
         "sale_order_id.currency_id", "sale_order_id.amount_tax",
-        "sale_order_id.order_line.product_id", "sale_order_id.order_line.name",
-        "sale_order_id.order_line.product_uom_qty", "sale_order_id.order_line.price_unit",
-        "sale_order_id.order_line.discount", "sale_order_id.order_line.tax_id",
-        "sale_order_id.order_line.display_type", "sale_order_id.order_line.fleet_line_ref",
-        "sale_order_id.order_line.product_id.fleet_line_type",
-        "sale_order_id.order_line.product_id.fleet_service_code",
+        *(f"{lines}.{name}" for lines in ("sale_order_id.order_line", "fleet_line_ids") for name in DIGEST_LINE_FIELDS),
     )
     def _compute_fleet_digest(self):
         for repair in self:
@@ -189,7 +181,8 @@ class RepairOrder(models.Model):
     def _fleet_lines(self):
         """:return: the quotation lines that make the fleet's RO."""
         self.ensure_one()
-        return self.sale_order_id.order_line.filtered(
+        # the quotation's lines, as the job's form shows (and edits) them
+        return self.fleet_line_ids.filtered(
             lambda line: not line.display_type and line.product_id and not line.is_downpayment
             and (line.product_uom_qty > 0 or line.price_unit < 0)
         )

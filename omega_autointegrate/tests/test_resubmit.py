@@ -38,6 +38,22 @@ class TestResubmitAndReapproval(AutoIntegrateFlowCase):
         self.assertFalse(self.repair.fleet_needs_resubmit)
         self.assertFalse(self.repair.fleet_changed)
 
+    def test_form_says_at_once_that_an_edited_approved_job_goes_back_to_the_fleet(self):
+        """What the save control reads (static/src/views/repair_form.js): the form's onchange
+        flags the job as soon as a line or the vehicle of an approved RO is edited, unsaved."""
+        self.approve_all()
+        self.assertFalse(self.repair.fleet_needs_resubmit)
+        form = Form(self.repair)
+        self.assertFalse(form.fleet_needs_resubmit)
+        with form.fleet_line_ids.edit(1) as line:
+            line.name = "Labor, windshield R&R (1.5 h)"
+        self.assertTrue(form.fleet_changed)
+        self.assertTrue(form.fleet_needs_resubmit)
+        form = Form(self.repair)
+        form.fleet_plate = "8ABC124"
+        self.assertTrue(form.fleet_needs_resubmit)
+        self.assertFalse(self.repair.fleet_needs_resubmit)  # nothing saved
+
     def test_information_request_is_answered_by_resubmitting(self):
         self.admin_post(f"/ro/{self.repair.fleet_ro_id}/notes",
                         {"text": "Which glass brand?", "request_info": True, "author": "J. Rivera"})

@@ -355,9 +355,6 @@ tours.add("autointegrate_tour_reapproval", {
         },
         // the field keeps the text until it is left (as a user moves on)
         { content: "leave the field", trigger: ".o_form_view .o_form_label:contains(Complaint)", run: "click" },
-        // FIXME: while a line of an approved job is being edited, the save control still reads Save
-        // (repair_form.js does not see the lines' change): save it, the job then has to go back to the fleet
-        { content: "save", trigger: ".o_form_button_save", run: "click" },
         {
             content: "the approved RO changed: the save control reads SAVE AND SEND TO FLEET",
             trigger: ".o_form_status_indicator button.o_fleet_save_and_send:contains(Save and Send to Fleet)",
