@@ -24,6 +24,7 @@ class AutoIntegrateSync(models.AbstractModel):
     def _companies(self):
         return self.env["res.company"].sudo().search([
             ("autointegrate_api_url", "!=", False), ("autointegrate_client_id", "!=", False),
+            ("autointegrate_client_secret", "!=", False),  # a half-configured account must not stop the crons
         ])
 
     @api.model

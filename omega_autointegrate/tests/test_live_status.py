@@ -291,6 +291,16 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env.ref("omega_autointegrate.ir_cron_autointegrate_poll").method_direct_trigger()
         self.assertEqual(repair.fleet_status, "approved")
 
+    def test_half_configured_company_does_not_stop_the_poll(self):
+        # first in the search order, an account without its secret: skipped, not an error
+        self.env["res.company"].create({
+            "name": "AAA Glass (setting up)", "sequence": 0,
+            "autointegrate_api_url": self.company.autointegrate_api_url, "autointegrate_client_id": "not-yet",
+        })
+        repair = self.decided_job("approved")
+        self.env["autointegrate.sync"]._cron_poll()
+        self.assertEqual(repair.fleet_status, "approved")
+
 
 @tagged("post_install", "-at_install")
 class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
