@@ -168,6 +168,13 @@ class FlowMixin:
     def line(self, repair, product):
         return repair.sale_order_id.order_line.filtered(lambda line: line.product_id == product)
 
+    def fleet_deny_labor(self, repair, reason, **body):
+        """The fleet approves the windshield's line and denies the labour's, saying why."""
+        return self.fleet_decide(repair, {
+            self.line(repair, self.windshield).fleet_line_ref: {"status": "approved"},
+            self.line(repair, self.labor).fleet_line_ref: {"status": "denied", "reason": reason},
+        }, **body)
+
 
 class AutoIntegrateFlowCase(FlowMixin, AutoIntegrateCase):
     """Flow tests against the simulator."""

@@ -44,10 +44,8 @@ class TestMarkupFromTheFleet(AutoIntegrateFlowCase):
     def test_markup_is_escaped_in_chatter_notes_and_wizards(self):
         repair = self.make_job()
         self.send(repair)
-        glass = self.line(repair, self.windshield).fleet_line_ref
         labor = self.line(repair, self.labor).fleet_line_ref
-        self.fleet_decide(repair, {glass: {"status": "approved"}, labor: {"status": "denied", "reason": IMG}},
-                          decided_by=SCRIPT)
+        self.fleet_deny_labor(repair, IMG, decided_by=SCRIPT)
         self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": f"Photo please {SCRIPT}", "author": IMG,
                                                              "line_ref": labor})
         wizard = self.env["autointegrate.send.wizard"].browse(repair.action_send_to_fleet()["res_id"])

@@ -123,10 +123,7 @@ class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
     def test_decision_message_lists_every_line(self):
         repair = self.make_job()
         self.send(repair)
-        glass = self.line(repair, self.windshield).fleet_line_ref
-        labor = self.line(repair, self.labor).fleet_line_ref
-        self.fleet_decide(repair, {glass: {"status": "approved"},
-                                   labor: {"status": "denied", "reason": "Max <1.0> h"}})
+        self.fleet_deny_labor(repair, "Max <1.0> h")
         repair.action_send_to_fleet()
         body = self.decision_messages(repair).body
         self.assertIn("Windshield FW05432 GTY", body)

@@ -252,9 +252,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
         self.act("submit", lambda: self.send(repair, note=f"Job {i}: rock chip spread"))
         labor = self.line(repair, self.labor)
         if i % 3 == 0:
-            glass = self.line(repair, self.windshield)
-            self.fleet_decide(repair, {glass.fleet_line_ref: {"status": "approved"},
-                                       labor.fleet_line_ref: {"status": "denied", "reason": f"Max 1.0 h <b>{i}</b>"}})
+            self.fleet_deny_labor(repair, f"Max 1.0 h <b>{i}</b>")
             self.act("refresh", lambda: self.open_and_refresh(repair))
             self.assertEqual((repair.fleet_status, labor.fleet_status), ("partially_approved", "denied"))
             labor.product_uom_qty = 1.0

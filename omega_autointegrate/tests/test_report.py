@@ -65,9 +65,7 @@ class TestFleetReport(AutoIntegrateFlowCase):
         approved = self.make_job()
         for repair in denied | approved:
             self.send(repair)
-        labor = self.line(denied, self.labor)
-        self.fleet_decide(denied, {labor.fleet_line_ref: {"status": "denied", "reason": DENIAL},
-                                   self.line(denied, self.windshield).fleet_line_ref: {"status": "approved"}})
+        self.fleet_deny_labor(denied, DENIAL)
         self.fleet_decide(approved, all="approved")
         # Element approves small jobs at once
         auto = self.labor_only_job(self.element, 2.0)

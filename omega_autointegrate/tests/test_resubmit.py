@@ -14,8 +14,7 @@ class TestResubmitAndReapproval(AutoIntegrateFlowCase):
         self.labor_ref = self.line(self.repair, self.labor).fleet_line_ref
 
     def deny_labor(self):
-        self.fleet_decide(self.repair, {self.glass_ref: {"status": "approved"},
-                                        self.labor_ref: {"status": "denied", "reason": "Max 1.0 h"}})
+        self.fleet_deny_labor(self.repair, "Max 1.0 h")
         self.repair.action_send_to_fleet()  # reopening reads the fleet's decision
 
     def approve_all(self):

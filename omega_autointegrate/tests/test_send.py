@@ -104,8 +104,7 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         self.send(repair)
         labor_ref = self.line(repair, self.labor).fleet_line_ref
         glass_ref = self.line(repair, self.windshield).fleet_line_ref
-        self.fleet_decide(repair, {glass_ref: {"status": "approved"},
-                                   labor_ref: {"status": "denied", "reason": "Labor exceeds 1.0 h rate card"}})
+        self.fleet_deny_labor(repair, "Labor exceeds 1.0 h rate card")
         wizard = self.open_send_dialog(repair)
         self.assertEqual(wizard.fleet_status, "partially_approved")
         self.assertTrue(wizard.fleet_authorization_number.startswith("AUTH-"))

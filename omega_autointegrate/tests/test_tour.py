@@ -52,8 +52,7 @@ class TestFleetTour(FlowMixin, AutoIntegrateHttpCase):
         # the fleet denies the labour, approves the glass, and says why on the line
         self.admin_post(f"/ro/{repair.fleet_ro_id}/notes",
                         {"text": FLEET_LINE_NOTE, "line_ref": labor.fleet_line_ref, "author": "J. Rivera"})
-        self.fleet_decide(repair, {labor.fleet_line_ref: {"status": "denied", "reason": DENIAL},
-                                   glass.fleet_line_ref: {"status": "approved"}})
+        self.fleet_deny_labor(repair, DENIAL)
 
         # B: read the denial and the notes, fix the labour, SAVE AND SEND TO FLEET
         self.start_tour(REPAIRS, "autointegrate_tour_resubmit", login="admin")
