@@ -130,12 +130,10 @@ class RepairOrder(models.Model):
         for repair in self:
             repair.fleet_currency_id = repair.sale_order_id.currency_id or repair.company_id.currency_id
 
-    # the lines through fleet_line_ids too: the job's form edits them there, and its onchange
-    # then flags at once that the RO changed (the save control reads SAVE AND SEND TO FLEET)
     @api.depends(
         "is_autointegrate", "name", "fleet_complaint", "repair_request", "partner_id", *VEHICLE_FIELDS,
         "sale_order_id.currency_id", "sale_order_id.amount_tax",
-        *(f"{lines}.{name}" for lines in ("sale_order_id.order_line", "fleet_line_ids") for name in DIGEST_LINE_FIELDS),
+        *(f"sale_order_id.order_line.{name}" for name in DIGEST_LINE_FIELDS),
     )
     def _compute_fleet_digest(self):
         for repair in self:
@@ -143,6 +141,12 @@ class RepairOrder(models.Model):
                 repair.fleet_digest = payload.body_digest(repair._fleet_payload(), length=32)
             else:
                 repair.fleet_digest = False
+
+    @api.onchange("fleet_line_ids")
+    def _onchange_fleet_line_ids(self):
+        """The job's form edits the quotation's lines: the digest follows at once, so the
+        form shows that the RO changed (the save control reads SAVE AND SEND TO FLEET)."""
+        self._compute_fleet_digest()
 
     @api.depends("fleet_digest", "fleet_sent_digest")
     def _compute_fleet_changed(self):
