@@ -208,8 +208,14 @@ def _check_vehicle(chk, vehicle):
     chk.integer(vehicle, "year", "vehicle.", minimum=1900, maximum=2100)
 
 
-def _check_lines(chk, lines):
-    """:return: the sum of the valid line amounts, or None if one is broken."""
+def _check_lines(chk, lines, duplicate, check_line):
+    """Check a body's ``lines``: a list of at least one object, each with a
+    ``line_ref`` no other line has (``duplicate`` ends the message of one that
+    another has), then the rest of each line with ``check_line(chk, prefix,
+    line)``, which returns the line's amount (None if broken).
+
+    :return: the sum of the line amounts, or None if a line is broken
+    """
     if not isinstance(lines, list) or not lines:
         chk.error("lines", "must be a list with at least one line")
         return None
@@ -224,35 +230,46 @@ def _check_lines(chk, lines):
         ref = chk.ref(line, "line_ref", prefix)
         if is_ref(ref):
             if ref in seen:
-                chk.error(prefix + "line_ref", f"{ref} is used by another line")
+                chk.error(prefix + "line_ref", f"{ref} {duplicate}")
             seen.add(ref)
-        line_type = line.get("type")
-        if line_type not in LINE_TYPES:
-            chk.error(prefix + "type", "must be one of " + ", ".join(LINE_TYPES))
-        chk.text(line, "service_code", prefix, required=False, max_len=SHORT_MAX)
-        chk.text(line, "description", prefix, required=True)
-        quantity = chk.quantity(line, "quantity", prefix)
-        unit_price = chk.amount(line, "unit_price", prefix)
-        amount = chk.amount(line, "amount", prefix)
-        if not isinstance(line.get("taxable", False), bool):
-            chk.error(prefix + "taxable", "must be true or false")
-        chk.notes(line, "notes", prefix)
-        if quantity is not None and quantity < 0:
-            chk.error(prefix + "quantity", "must not be negative")
-        if line_type != "discount":
-            if unit_price is not None and unit_price < 0:
-                chk.error(prefix + "unit_price", "must not be negative (only discount lines may be)")
-            if amount is not None and amount < 0:
-                chk.error(prefix + "amount", "must not be negative (only discount lines may be)")
-        if None not in (quantity, unit_price, amount):
-            expected = line_amount(quantity, unit_price)
-            if amount != expected:
-                chk.error(prefix + "amount", f"must equal quantity × unit_price = {expected}")
-        if amount is None or total is None:
-            total = None
-        else:
-            total += amount
+        amount = check_line(chk, prefix, line)
+        total = None if amount is None or total is None else total + amount
     return total
+
+
+def _check_ro_line(chk, prefix, line):
+    """:return: the amount of a submitted line (4.1), None if broken."""
+    line_type = line.get("type")
+    if line_type not in LINE_TYPES:
+        chk.error(prefix + "type", "must be one of " + ", ".join(LINE_TYPES))
+    chk.text(line, "service_code", prefix, required=False, max_len=SHORT_MAX)
+    chk.text(line, "description", prefix, required=True)
+    quantity = chk.quantity(line, "quantity", prefix)
+    unit_price = chk.amount(line, "unit_price", prefix)
+    amount = chk.amount(line, "amount", prefix)
+    if not isinstance(line.get("taxable", False), bool):
+        chk.error(prefix + "taxable", "must be true or false")
+    chk.notes(line, "notes", prefix)
+    if quantity is not None and quantity < 0:
+        chk.error(prefix + "quantity", "must not be negative")
+    if line_type != "discount":
+        if unit_price is not None and unit_price < 0:
+            chk.error(prefix + "unit_price", "must not be negative (only discount lines may be)")
+        if amount is not None and amount < 0:
+            chk.error(prefix + "amount", "must not be negative (only discount lines may be)")
+    if None not in (quantity, unit_price, amount):
+        expected = line_amount(quantity, unit_price)
+        if amount != expected:
+            chk.error(prefix + "amount", f"must equal quantity × unit_price = {expected}")
+    return amount
+
+
+def _check_invoice_line(chk, prefix, line):
+    """:return: the amount of an invoiced line (6.1), None if broken."""
+    quantity = chk.quantity(line, "quantity", prefix)
+    if quantity is not None and quantity < 0:
+        chk.error(prefix + "quantity", "must not be negative")
+    return chk.amount(line, "amount", prefix)
 
 
 def _check_totals(chk, totals, lines_total):
@@ -290,7 +307,7 @@ def validate_ro_body(body, *, resubmit=False):
     _check_vehicle(chk, body.get("vehicle"))
     chk.text(body, "complaint", "", required=False, max_len=NOTE_MAX)
     chk.notes(body, "notes", "")
-    lines_total = _check_lines(chk, body.get("lines"))
+    lines_total = _check_lines(chk, body.get("lines"), "is used by another line", _check_ro_line)
     _check_totals(chk, body.get("totals"), lines_total)
     if resubmit:
         if body.get("base_revision") is None:
@@ -325,29 +342,7 @@ def validate_invoice_body(body):
     if not isinstance(date, str) or not DATE_RE.fullmatch(date):
         chk.error("invoice_date", "must be a date YYYY-MM-DD")
     chk.integer(body, "odometer", "", minimum=0, maximum=9_999_999)
-    lines = body.get("lines")
-    total = Decimal(0)
-    if not isinstance(lines, list) or not lines:
-        chk.error("lines", "must be a list with at least one line")
-        total = None
-    else:
-        seen = set()
-        for i, line in enumerate(lines):
-            prefix = f"lines[{i}]."
-            if not isinstance(line, dict):
-                chk.error(f"lines[{i}]", "must be an object")
-                total = None
-                continue
-            ref = chk.ref(line, "line_ref", prefix)
-            if is_ref(ref):
-                if ref in seen:
-                    chk.error(prefix + "line_ref", f"{ref} is invoiced twice")
-                seen.add(ref)
-            quantity = chk.quantity(line, "quantity", prefix)
-            if quantity is not None and quantity < 0:
-                chk.error(prefix + "quantity", "must not be negative")
-            amount = chk.amount(line, "amount", prefix)
-            total = None if amount is None or total is None else total + amount
+    total = _check_lines(chk, body.get("lines"), "is invoiced twice", _check_invoice_line)
     _check_totals(chk, body.get("totals"), total)
     return chk.details
 
