@@ -102,6 +102,23 @@ function checkTexts(selector, expected, unexpected = []) {
 }
 
 // A: the account is set up, the job is written and sent to the fleet
+/** The save control reads SAVE AND SEND TO FLEET (the plain save is gone): click it. */
+function saveAndSendToFleet() {
+    return [
+        {
+            content: "the save control reads SAVE AND SEND TO FLEET",
+            trigger: ".o_form_status_indicator button.o_fleet_save_and_send:contains(Save and Send to Fleet)",
+        },
+        { content: "and the plain save is gone", trigger: ".o_form_status_indicator:not(:has(.o_form_button_save))" },
+        {
+            content: "SAVE AND SEND TO FLEET",
+            trigger: ".o_form_status_indicator button.o_fleet_save_and_send",
+            run: "click",
+        },
+        { content: "awaiting the fleet again", trigger: `${JOB_BADGE}:contains(Awaiting fleet)` },
+    ];
+}
+
 tours.add("autointegrate_tour_send", {
     url: "/web#action=base.action_partner_form",
     steps: () => [
@@ -292,20 +309,7 @@ tours.add("autointegrate_tour_resubmit", {
             run: "click",
         },
         editField("product_uom_qty", "1.0", ".o_field_widget[name=fleet_line_ids] .o_selected_row"),
-        {
-            content: "the save control reads SAVE AND SEND TO FLEET",
-            trigger: ".o_form_status_indicator button.o_fleet_save_and_send:contains(Save and Send to Fleet)",
-        },
-        {
-            content: "and the plain save is gone",
-            trigger: ".o_form_status_indicator:not(:has(.o_form_button_save))",
-        },
-        {
-            content: "SAVE AND SEND TO FLEET",
-            trigger: ".o_form_status_indicator button.o_fleet_save_and_send",
-            run: "click",
-        },
-        { content: "awaiting the fleet again", trigger: `${JOB_BADGE}:contains(Awaiting fleet)` },
+        ...saveAndSendToFleet(),
         { content: "revision 2", trigger: ".o_field_widget[name=fleet_revision]:contains(2)" },
         {
             content: "the control is gone, the form is saved",
@@ -355,17 +359,8 @@ tours.add("autointegrate_tour_reapproval", {
         },
         // the field keeps the text until it is left (as a user moves on)
         { content: "leave the field", trigger: ".o_form_view .o_form_label:contains(Complaint)", run: "click" },
-        {
-            content: "the approved RO changed: the save control reads SAVE AND SEND TO FLEET",
-            trigger: ".o_form_status_indicator button.o_fleet_save_and_send:contains(Save and Send to Fleet)",
-        },
-        { content: "and the plain save is gone", trigger: ".o_form_status_indicator:not(:has(.o_form_button_save))" },
-        {
-            content: "SAVE AND SEND TO FLEET",
-            trigger: ".o_form_status_indicator button.o_fleet_save_and_send",
-            run: "click",
-        },
-        { content: "awaiting the fleet again", trigger: `${JOB_BADGE}:contains(Awaiting fleet)` },
+        // the approved RO changed
+        ...saveAndSendToFleet(),
         { content: "revision 3", trigger: ".o_field_widget[name=fleet_revision]:contains(3)" },
         {
             content: "the changed labour line awaits the fleet",
