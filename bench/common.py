@@ -32,8 +32,10 @@ SHOP_ID = "SHOP-17"
 FLEET = "ENT-0042"
 WEBHOOK_SECRET = "bench-webhook-secret"
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# the simulator from the checkout, the wire protocol from inside the addon
+for _path in (ROOT / "omega_autointegrate" / "lib", ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 
 def say(text):
@@ -77,10 +79,15 @@ def odoo_root():
 
 @functools.cache
 def addons_path():
-    """As scripts/lib.sh find_odoo: Odoo's addons, then this project (found once: it imports Odoo)."""
+    """As scripts/lib.sh find_odoo: Odoo's addons, then the addon alone (found once: it imports Odoo)."""
     root = odoo_root()
     paths = [str(p) for p in (root / "odoo" / "addons", root / "addons") if p.is_dir()]
-    return ",".join([*paths, str(ROOT)])
+    alone = RUN_DIR / "addons"
+    alone.mkdir(parents=True, exist_ok=True)
+    link = alone / "omega_autointegrate"
+    if not link.is_symlink():
+        link.symlink_to(ROOT / "omega_autointegrate")
+    return ",".join([*paths, str(alone)])
 
 
 def psql(sql, db="postgres"):

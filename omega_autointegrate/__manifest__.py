@@ -1,13 +1,12 @@
 {
     "name": "Omega AutoIntegrate",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Services/Repairs",
     "summary": "Rental and lease fleets approve repair orders through AutoIntegrate; invoice what they approved",
     "author": "Omega",
     "website": "https://github.com/omega/omega-autointegrate",
     "license": "LGPL-3",
     "depends": ["repair", "sale_stock", "account"],
-    "external_dependencies": {"python": ["omega-autointegrate"]},
     "data": [
         "security/omega_autointegrate_security.xml",
         "security/ir.model.access.csv",

@@ -6,7 +6,7 @@ errors become ``UserError`` text.
 
 from odoo.exceptions import UserError
 
-import autointegrate as ai
+from .lib import autointegrate as ai
 
 
 def user_message(env, error, url=None):

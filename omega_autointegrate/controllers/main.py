@@ -4,8 +4,7 @@ from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 from odoo.modules.registry import Registry
 
-from autointegrate.signing import SIGNATURE_HEADER
-
+from ..lib.autointegrate.signing import SIGNATURE_HEADER
 from ..models.autointegrate_event import MAX_BODY_BYTES, error_body
 
 _logger = logging.getLogger(__name__)

@@ -26,9 +26,8 @@ from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
-import autointegrate as ai
-from autointegrate import payload
-
+from ..lib import autointegrate as ai
+from ..lib.autointegrate import payload
 from ..tools import user_error
 from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
 

@@ -4,8 +4,8 @@ import logging
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from autointegrate import payload, signing
-from autointegrate.errors import SignatureError
+from ..lib.autointegrate import payload, signing
+from ..lib.autointegrate.errors import SignatureError
 
 _logger = logging.getLogger(__name__)
 

@@ -3,8 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-import autointegrate as ai
-
+from ..lib import autointegrate as ai
 from .repair_order import CLOSED_STATUSES
 
 _logger = logging.getLogger(__name__)

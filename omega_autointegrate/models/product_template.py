@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from autointegrate import payload
+from ..lib.autointegrate import payload
 
 FLEET_LINE_TYPES = [
     ("part", "Part"),

@@ -7,9 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
-import autointegrate as ai
-from autointegrate import payload
-
+from ..lib import autointegrate as ai
+from ..lib.autointegrate import payload
 from ..tools import user_error
 
 _logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
-from autointegrate import payload
+from ..lib.autointegrate import payload
 
 _logger = logging.getLogger(__name__)
 

@@ -1,8 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
-import autointegrate as ai
-
+from ..lib import autointegrate as ai
 from ..tools import user_error
 
 PARAM_CONNECT_TIMEOUT = "omega_autointegrate.connect_timeout"

@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
 
-import autointegrate as ai
-
+from ..lib import autointegrate as ai
 from ..tools import user_error
 from .autointegrate_exchange import DEFAULT_RETENTION_DAYS, PARAM_LOG_RETENTION_DAYS
 from .res_company import PARAM_CONNECT_TIMEOUT, PARAM_READ_TIMEOUT

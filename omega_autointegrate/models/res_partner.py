@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from autointegrate import payload
+from ..lib.autointegrate import payload
 
 
 class ResPartner(models.Model):

@@ -11,5 +11,6 @@ from . import (
     test_security,
     test_send,
     test_settings,
+    test_standalone,
     test_tour,
 )

@@ -3,15 +3,27 @@
 Real HTTP against the project's own simulator: the addon's client, its token
 handling and its error translation all run for real. Odoo only lets tests
 reach 127.0.0.1, which is where the simulator listens.
+
+The simulator is a development tool outside the addon: it runs as a process
+of its own (``python -m autointegrate_sim``), found through
+``AUTOINTEGRATE_SIM_PYTHONPATH`` (``make test`` sets it) or beside the addon
+in a checkout of the project. Odoo's process never imports it, so these tests
+also show that the addon needs nothing of the project's outside its folder.
 """
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import SkipTest
 
 import requests
 
 from odoo import Command
 from odoo.tests import Form, HttpCase, TransactionCase
 
-from autointegrate.client import DEFAULT_TOKEN_CACHE
-from autointegrate_sim import Simulator
+from ..lib import autointegrate as ai
+from ..lib.autointegrate.client import DEFAULT_TOKEN_CACHE
 
 CLIENT_ID = "odoo-test-shop"
 CLIENT_SECRET = "odoo-test-secret"
@@ -19,6 +31,69 @@ SHOP_ID = "SHOP-17"
 FLEET = "ENT-0042"
 AUTO_FLEET = "ELM-7"
 VIN = "1FTFW1E50NFA00001"
+START_TIMEOUT_S = 30
+
+
+def simulator_pythonpath():
+    """:return: the ``PYTHONPATH`` that runs the simulator, or ``None`` when it is nowhere."""
+    path = os.environ.get("AUTOINTEGRATE_SIM_PYTHONPATH")
+    if path:
+        return path
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "autointegrate_sim" / "__main__.py").is_file():
+        # the wire protocol the simulator speaks is the addon's own copy
+        return os.pathsep.join([str(checkout), os.path.dirname(os.path.dirname(ai.__file__))])
+    return None
+
+
+class SimulatorProcess:
+    """``python -m autointegrate_sim`` on a free loopback port, with ``--admin``.
+
+    :param fleets: ``{fleet_company_id: auto_approve_threshold or None}``
+    """
+
+    def __init__(self, fleets, client_id, client_secret, shop_id=None):
+        pythonpath = simulator_pythonpath()
+        if pythonpath is None:
+            raise SkipTest("FLEET SIMULATOR NOT FOUND: set AUTOINTEGRATE_SIM_PYTHONPATH to the project's checkout "
+                           "(make test does); the tests against the simulator are skipped")
+        args = [sys.executable, "-m", "autointegrate_sim", "--host", "127.0.0.1", "--port", "0", "--admin",
+                "--client-id", client_id, "--client-secret", client_secret]
+        for fleet, limit in fleets.items():
+            args += ["--fleet", f"{fleet}:{limit}" if limit else fleet]
+        if shop_id:
+            args += ["--shop-id", shop_id]
+        env = dict(os.environ, PYTHONPATH=pythonpath)
+        self.process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
+        # its first line: "AutoIntegrate simulator listening on http://127.0.0.1:<port>"
+        line = self.process.stdout.readline()
+        if "listening on " not in line:
+            self.stop()
+            raise RuntimeError(f"the fleet simulator did not start: {line!r}")
+        self.url = line.rsplit(" ", 1)[1].strip()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(START_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+    def admin(self, method, path, body=None):
+        """:return: the control API's answer (section 8 of the contract) to ``method /_admin<path>``."""
+        response = requests.request(method, f"{self.url}/_admin{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self, tokens=False):
+        self.admin("POST", "/reset", {"tokens": tokens})
+
+    def set_faults(self, faults):
+        """``POST /_admin/faults``: replaces the whole set (``{}`` clears it)."""
+        self.admin("POST", "/faults", faults)
 
 
 class SimulatorMixin:
@@ -27,13 +102,12 @@ class SimulatorMixin:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.simulator = Simulator(
+        cls.simulator = SimulatorProcess(
             fleets={FLEET: None, AUTO_FLEET: "250.00"},
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             shop_id=SHOP_ID,
-            admin=True,
-        ).start()
+        )
         cls.addClassCleanup(cls.simulator.stop)
         cls.company = cls.env.company
         cls.company.write({
@@ -46,21 +120,17 @@ class SimulatorMixin:
 
     def setUp(self):
         super().setUp()
-        self.admin_post("/reset", {"tokens": True})
+        self.simulator.reset(tokens=True)
         # the reset revoked every token: start each test without a cached one
         DEFAULT_TOKEN_CACHE.clear()
 
     @classmethod
     def admin_post(cls, path, body=None):
-        response = requests.post(f"{cls.simulator.url}/_admin{path}", json=body or {}, timeout=10)
-        response.raise_for_status()
-        return response.json()
+        return cls.simulator.admin("POST", path, body or {})
 
     @classmethod
     def admin_get(cls, path):
-        response = requests.get(f"{cls.simulator.url}/_admin{path}", timeout=10)
-        response.raise_for_status()
-        return response.json()
+        return cls.simulator.admin("GET", path)
 
     def fleet_requests(self, path=None, method=None):
         """:return: the client-API requests the simulator received."""

@@ -23,11 +23,9 @@ from lxml import etree, html
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-import autointegrate as ai
-from autointegrate import payload, signing
-from autointegrate.client import DEFAULT_TOKEN_CACHE
-from autointegrate_sim import fuzz
-
+from ..lib import autointegrate as ai
+from ..lib.autointegrate import fuzz, payload, signing
+from ..lib.autointegrate.client import DEFAULT_TOKEN_CACHE
 from .common import AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"

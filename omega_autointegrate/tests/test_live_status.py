@@ -10,10 +10,10 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import tagged
 
-from autointegrate import signing
-
+from ..lib import autointegrate as ai
+from ..lib.autointegrate import signing
 from ..models import autointegrate_sync
-from .common import CLIENT_ID, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
+from .common import CLIENT_ID, CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"
 
@@ -214,17 +214,15 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(repair.fleet_status, "approved")
 
     def bound_jobs(self, count):
-        """Jobs sent to the fleet through the simulator's Python API (no HTTP: fast), their submit stored."""
-        fleet, store = self.simulator.fleet, self.simulator.store
+        """Jobs submitted to the fleet by a bare client (no exchange log, no chatter), their state applied."""
+        client = ai.Client(self.simulator.url, CLIENT_ID, CLIENT_SECRET)
         repairs = self.env["repair.order"]
         for _ in range(count):
             repair = self.make_job()
             body = repair._fleet_payload()
             for line, sent in zip(repair._fleet_lines(), body["lines"], strict=True):
                 line.fleet_line_ref = sent["line_ref"]
-            with store.transaction():
-                state = fleet.submit(CLIENT_ID, body)[1]
-            repair._fleet_apply_state(state)
+            repair._fleet_apply_state(client.submit(body))
             repairs |= repair
         return repairs
 
@@ -252,13 +250,10 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
     def test_poll_page_query_budget(self):
         """A full page of 100 decided ROs, some with a fleet note, costs a fixed number of queries."""
         repairs = self.bound_jobs(autointegrate_sync.PAGE_SIZE)
-        fleet, store = self.simulator.fleet, self.simulator.store
-        with store.transaction():
-            for index, repair in enumerate(repairs):
-                if index % 10 == 0:
-                    fleet.add_note(None, repair.fleet_ro_id, {"text": f"Checked {index}", "author": "J. Rivera"},
-                                   author_type="fleet")
-                fleet.decide(repair.fleet_ro_id, {"all": "approved", "decided_by": "J. Rivera"})
+        for index, repair in enumerate(repairs):
+            if index % 10 == 0:
+                self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": f"Checked {index}", "author": "J. Rivera"})
+            self.fleet_decide(repair, all="approved", decided_by="J. Rivera")
         self.warm_up()
         sync = self.env["autointegrate.sync"]
         self.env.flush_all()

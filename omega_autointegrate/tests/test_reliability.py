@@ -20,8 +20,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import retrying
 from odoo.tests import Form, tagged
 
-import autointegrate as ai
-
+from ..lib import autointegrate as ai
 from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase
 
 _logger = logging.getLogger(__name__)
@@ -228,7 +227,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
             if self.rnd.random() < FAULT_RATE:
                 kind = self.rnd.choice(list(FAULT_KINDS))
                 times = 4 if self.rnd.random() < 0.1 else self.rnd.choice([1, 1, 2])  # 4: all the client's tries
-                self.simulator.faults.set(dict(FAULT_KINDS[kind](times), path_prefix="/v1/"))
+                self.simulator.set_faults(dict(FAULT_KINDS[kind](times), path_prefix="/v1/"))
                 self.injected[kind] += 1
             try:
                 with self.env.cr.savepoint():
@@ -236,7 +235,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
             except UserError as error:
                 self.surfaced.append((step, str(error)))
             finally:
-                self.simulator.faults.clear()
+                self.simulator.set_faults({})
         self.fail(f"{step} still failing after {USER_TRIES} tries: {self.surfaced[-1][1]}")
 
     def open_and_refresh(self, repair):

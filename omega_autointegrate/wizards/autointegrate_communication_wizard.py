@@ -1,8 +1,7 @@
 from odoo import _, api, fields, models
 
-import autointegrate as ai
-from autointegrate.payload import body_digest
-
+from ..lib import autointegrate as ai
+from ..lib.autointegrate.payload import body_digest
 from ..tools import user_error
 
 

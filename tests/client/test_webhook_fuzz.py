@@ -13,9 +13,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autointegrate import payload, signing
+from autointegrate import fuzz, payload, signing
 from autointegrate.errors import SignatureError
-from autointegrate_sim import fuzz
 
 SECRET = "whsec-fuzz-secret"
 NOW = 1_767_225_600

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_module(*args, **kwargs):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # the simulator from the checkout, the wire protocol from inside the addon
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "omega_autointegrate" / "lib")]))
     return subprocess.Popen([sys.executable, "-m", "autointegrate_sim", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 

@@ -53,4 +53,5 @@ __all__ = [
     "ValidationError",
 ]
 
-__version__ = "18.0.1.0.0"
+# the addon's version (its __manifest__.py), which the Python packages share
+__version__ = "18.0.1.2.0"

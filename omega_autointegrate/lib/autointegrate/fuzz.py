@@ -1,4 +1,4 @@
-"""Hostile webhook bodies for fuzz tests: random bytes, random JSON, a valid
+"""Hostile webhook bodies for the receivers' fuzz tests: random bytes, random JSON, a valid
 event mutated or with flipped bytes. The client's tests and the addon's tests
 throw the same deliveries at their receivers.
 

@@ -377,7 +377,8 @@ class Client:
     def _validate(details, what):
         if details:
             fields = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
-            raise ValidationError(f"The {what} is not valid: {fields}", details=details)
+            # the wire protocol's own ValidationError, not Odoo's: the addon translates what it shows
+            raise ValidationError(f"The {what} is not valid: {fields}", details=details)  # pylint: disable=translation-required
 
     def _send_body(self, method, path, body, idempotency_key, key_prefix):
         """Send a JSON body, encoded once (:func:`_encode`); without an
