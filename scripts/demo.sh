@@ -10,10 +10,10 @@ DB=${DEMO_DB:-omega_autointegrate_demo}
 SIM_PORT=${SIM_PORT:-8070}
 ODOO_PORT=${ODOO_PORT:-8069}
 
-install_project || exit 1
+step "Setting up (each step once; later runs reuse $OMEGA_CACHE)"
 if ! find_odoo; then
-  say "make demo needs Odoo 18.0 Community: '$PY -c \"import odoo\"' must work, or ODOO_PATH must point"
-  say "to an Odoo 18 checkout whose requirements are installed. See 'Prerequisites' in README.md."
+  say "!! make demo needs Odoo 18.0 Community: set ODOO_SOURCE to a reachable Odoo 18.0 repository, or"
+  say "   ODOO_PATH to a checkout whose requirements are installed. See 'Prerequisites' in README.md."
   exit 1
 fi
 ensure_postgres || exit 1
@@ -32,7 +32,7 @@ elif [ ! -f "$SIM_DB" ]; then
 fi
 
 step "Fleet simulator on http://127.0.0.1:$SIM_PORT (fleet page: http://127.0.0.1:$SIM_PORT/_admin/)"
-"$PY" -m autointegrate_sim "${DEMO_SIM_ARGS[@]}" --port "$SIM_PORT" \
+project_python "$PY" -m autointegrate_sim "${DEMO_SIM_ARGS[@]}" --port "$SIM_PORT" \
   --webhook-url "http://127.0.0.1:$ODOO_PORT/autointegrate/webhook/$DB" --webhook-secret demo-webhook-secret \
   --webhook-backoff 2 --db "$SIM_DB" &
 sim_pid=$!
@@ -49,7 +49,8 @@ else
   odoo_bin -d "$DB" -i omega_autointegrate --addons-path="$ODOO_ADDONS" --stop-after-init \
     --http-port="$(free_port)" --log-level=warn || { dropdb --if-exists "$DB"; exit 1; }
   step "Demo story: the shop sends its jobs, the fleets decide (scripts/demo_story.py)"
-  AUTOINTEGRATE_SIM_URL="http://127.0.0.1:$SIM_PORT" odoo_bin shell -d "$DB" --addons-path="$ODOO_ADDONS" \
+  # the story drives the simulator's control API: the one Odoo process given the project's path
+  PYTHONPATH="$PROJECT_PYTHONPATH" AUTOINTEGRATE_SIM_URL="http://127.0.0.1:$SIM_PORT" odoo_bin shell -d "$DB" --addons-path="$ODOO_ADDONS" \
     --no-http --log-level=warn < scripts/demo_story.py || say "!! the demo story stopped early; Odoo starts anyway"
 fi
 

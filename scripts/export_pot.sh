@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 find_odoo || { say "!! make pot needs Odoo 18 (see README.md)"; exit 1; }
 ensure_postgres || exit 1
-template=$(psql -d postgres -tAc "select datname from pg_database where datname like 'omega_ai_tmpl_%' limit 1")
-[ -n "$template" ] || { say "!! no template database: run make test once first"; exit 1; }
+template=$(template_db "$(addon_depends)")
+db_exists "$template" || { say "!! no template database $template: run make test once first"; exit 1; }
 db="omega_ai_pot_$$"
 createdb -T "$template" "$db" || exit 1
 trap 'dropdb --if-exists "$db"' EXIT

@@ -8,14 +8,10 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# pinned like .pre-commit-config.yaml; neither touches Odoo's own requirements
-LINT_REQUIREMENTS=("ruff>=0.5" "pylint-odoo==10.0.12")
-
-if ! "$PY" -m ruff --version >/dev/null 2>&1 || ! "$PY" -c 'import pylint_odoo' >/dev/null 2>&1; then
-  step "Installing the lint tools (${LINT_REQUIREMENTS[*]})"
-  "$PY" -m pip install --disable-pip-version-check -q "${LINT_REQUIREMENTS[@]}" || { say "!! could not install them"; exit 1; }
-  "$PY" -m pip check || say "!! pip check reports a conflict (above)"
-fi
+# the tools live in the cache's tools-venv (scripts/env.sh): set up once, no
+# network afterwards, Odoo's own environment untouched
+ensure_tools_venv || exit 1
+PY=$TOOLS_PY
 
 rc=0
 step "ruff"
