@@ -538,6 +538,13 @@ class Client:
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
                                  f"({_network_reason(exc)})") from exc
+        # urllib3 1.26 (Odoo 18's pin) returns a body cut short of its
+        # Content-Length without a word; 2.x raises (above). Check it here, for both.
+        declared = response.headers.get("Content-Length")
+        identity = response.headers.get("Content-Encoding", "identity").strip().lower() == "identity"
+        if identity and declared and declared.strip().isdigit() and size < int(declared):
+            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
+                                 f"({size} of {int(declared)} bytes)")
         return b"".join(chunks)
 
     @staticmethod
