@@ -1,4 +1,4 @@
-"""The fleet's business rules: RO states, decisions, notes, invoices.
+"""The fleet: RO states, decisions, notes, invoices, kept in the store.
 
 Every public method runs inside one store transaction (so under the store's
 lock) and either returns ``(status, body)`` or raises :class:`ApiError`
@@ -14,52 +14,31 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from autointegrate.payload import (
-    LINE_STATUSES,
-    NOTE_MAX,
-    derive_ro_status,
-    format_amount,
-    format_quantity,
-    parse_amount,
-    parse_quantity,
-    validate_invoice_body,
-    validate_note_body,
-    validate_ro_body,
-)
+from autointegrate.bodies import validate_invoice_body, validate_note_body, validate_ro_body
+from autointegrate.contract import NOTE_MAX
 
 from .errors import ApiError, invalid
+from .rules import (
+    APPROVED,
+    CLOSED,
+    approved_line,
+    approved_total,
+    decide_line,
+    decide_specs,
+    derive_ro_status,
+    invoice_line_problems,
+    pending_line,
+    same_line,
+)
 from .store import rfc3339
 from .web import is_digits, parse_form
 
 RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
-APPROVED = ("approved", "adjusted")
-CLOSED = ("completed", "cancelled")
 LIST_LIMIT_DEFAULT = 100
 LIST_LIMIT_MAX = 500
 STATE_KEYS = ("ro_id", "shop_ro_ref", "fleet_company_id", "revision", "status", "authorization_number",
               "decided_at", "decided_by", "updated_at", "sequence", "approved_total", "lines")
 DEFAULT_FLEET_AUTHOR = "Fleet reviewer"
-
-
-def _same_line(old, new):
-    """Whether two submitted lines are equal in everything but their notes."""
-    for key in ("type", "service_code", "description"):
-        if old.get(key) != new.get(key):
-            return False
-    if old.get("taxable", False) != new.get("taxable", False):
-        return False
-    return all(Decimal(old[key]) == Decimal(new[key]) for key in ("quantity", "unit_price", "amount"))
-
-
-def _pending_line(line_ref):
-    return {"line_ref": line_ref, "status": "pending", "approved_quantity": None, "approved_amount": None,
-            "reason": None}
-
-
-def _approved_line(requested):
-    return {"line_ref": requested["line_ref"], "status": "approved",
-            "approved_quantity": format_quantity(requested["quantity"]),
-            "approved_amount": format_amount(requested["amount"]), "reason": None}
 
 
 class Fleet:
@@ -159,7 +138,7 @@ class Fleet:
         lines = ro["state"]["lines"]
         pending = [i for i, line in enumerate(lines) if line["status"] == "pending"]
         for i in pending:
-            lines[i] = _approved_line(requested[lines[i]["line_ref"]])
+            lines[i] = approved_line(requested[lines[i]["line_ref"]])
         if pending:
             ro["state"]["decided_by"] = "Auto-approval"
             ro["state"]["decided_at"] = rfc3339()
@@ -190,9 +169,7 @@ class Fleet:
         state["status"] = status or derive_ro_status(state["lines"], state.get("status"))
         if state["authorization_number"] is None and any(line["status"] in APPROVED for line in state["lines"]):
             state["authorization_number"] = f"AUTH-{secrets.randbelow(10**6):06d}"
-        # the sum over approved and adjusted lines; "0.00" (not null) when none is approved
-        approved = [Decimal(line["approved_amount"]) for line in state["lines"] if line["status"] in APPROVED]
-        state["approved_total"] = format_amount(sum(approved, Decimal(0)))
+        state["approved_total"] = approved_total(state["lines"])
         state["sequence"] = self.store.next_counter("sequence")
         # second precision may repeat the previous stamp; it never goes backwards
         state["updated_at"] = max(rfc3339(), state.get("updated_at") or "")
@@ -227,7 +204,7 @@ class Fleet:
             "ro_id": ro_id, "shop_ro_ref": body["shop_ro_ref"], "fleet_company_id": fleet_id, "revision": 1,
             "status": "pending", "authorization_number": None, "decided_at": None, "decided_by": None,
             "updated_at": None, "sequence": 0, "approved_total": "0.00",
-            "lines": [_pending_line(line["line_ref"]) for line in body["lines"]],
+            "lines": [pending_line(line["line_ref"]) for line in body["lines"]],
         }
         ro = {"ro_id": ro_id, "client_id": client_id, "state": state, "body": body}
         self._auto_approve(ro)
@@ -256,8 +233,8 @@ class Fleet:
         new_lines = []
         for line in body["lines"]:
             ref = line["line_ref"]
-            keep = ref in old_lines and _same_line(old_lines[ref], line)
-            new_lines.append(decisions[ref] if keep else _pending_line(ref))
+            keep = ref in old_lines and same_line(old_lines[ref], line)
+            new_lines.append(decisions[ref] if keep else pending_line(ref))
         state["lines"] = new_lines
         state["revision"] += 1
         ro["body"] = body
@@ -339,7 +316,7 @@ class Fleet:
             raise invalid(details)
         decided = {line["line_ref"]: line for line in state["lines"]}
         for i, line in enumerate(body["lines"]):
-            details += _invoice_line_problems(i, line, decided.get(line["line_ref"]))
+            details += invoice_line_problems(i, line, decided.get(line["line_ref"]))
         if details:
             raise invalid(details, "the invoice exceeds what the fleet approved")
         state["invoice_status"] = "approved"
@@ -364,18 +341,18 @@ class Fleet:
         ro = self._ro(ro_id)
         if ro["state"]["status"] in CLOSED:
             raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
-        specs, details = _decide_specs(body)
+        specs, details = decide_specs(body)
         requested = {line["line_ref"]: line for line in ro["body"]["lines"]}
         lines = {line["line_ref"]: line for line in ro["state"]["lines"]}
         if body.get("all") in ("approved", "denied"):
             for ref in lines:
-                lines[ref] = _decide_line(requested[ref], {"status": body["all"]}, "all", details)
+                lines[ref] = decide_line(requested[ref], {"status": body["all"]}, "all", details)
         for field, spec in specs:
             ref = spec.get("line_ref")
             if not isinstance(ref, str) or ref not in requested:
                 details.append({"field": field + ".line_ref", "message": f"the RO has no line {ref}"})
             else:
-                lines[ref] = _decide_line(requested[ref], spec, field, details)
+                lines[ref] = decide_line(requested[ref], spec, field, details)
         if details:
             raise invalid(details)
         state = ro["state"]
@@ -420,95 +397,3 @@ def _parse_limit(value):
     if limit < 1:
         raise ApiError(400, "bad_request", "limit must be at least 1")
     return min(limit, LIST_LIMIT_MAX)
-
-
-def _invoice_line_problems(i, line, decided):
-    prefix = f"lines[{i}]."
-    if decided is None:
-        return [{"field": prefix + "line_ref", "message": f"the RO has no line {line['line_ref']}"}]
-    if decided["status"] not in APPROVED:
-        return [{"field": prefix + "line_ref", "message": f"line {line['line_ref']} is {decided['status']}"}]
-    problems = []
-    if Decimal(line["quantity"]) > Decimal(decided["approved_quantity"]):
-        problems.append({"field": prefix + "quantity",
-                         "message": f"exceeds the approved quantity {decided['approved_quantity']}"})
-    if Decimal(line["amount"]) > Decimal(decided["approved_amount"]):
-        problems.append({"field": prefix + "amount",
-                         "message": f"exceeds the approved amount {decided['approved_amount']}"})
-    return problems
-
-
-def _decide_specs(body):
-    """:return: ``([(field, line spec)...], details)`` from ``lines`` given as a list or an object."""
-    details = []
-    if body.get("all") not in (None, "approved", "denied"):
-        details.append({"field": "all", "message": "must be approved or denied"})
-    if body.get("status") not in (None, "info_requested"):
-        details.append({"field": "status", "message": "must be info_requested or absent"})
-    decided_by = body.get("decided_by")
-    if decided_by is not None and (not isinstance(decided_by, str) or not 0 < len(decided_by) <= 128):
-        details.append({"field": "decided_by", "message": "must be a string of 1-128 characters"})
-    lines = body.get("lines") or []
-    if isinstance(lines, dict):
-        items = []
-        for ref, spec in lines.items():
-            spec = {"status": spec} if isinstance(spec, str) else spec  # {"L2": "denied"} shorthand
-            items.append((f"lines.{ref}", dict(spec, line_ref=ref) if isinstance(spec, dict) else spec))
-    elif isinstance(lines, list):
-        items = [(f"lines[{i}]", spec) for i, spec in enumerate(lines)]
-    else:
-        return [], details + [{"field": "lines", "message": "must be a list or an object keyed by line_ref"}]
-    specs = []
-    for field, spec in items:
-        if isinstance(spec, dict):
-            specs.append((field, spec))
-        else:
-            details.append({"field": field, "message": "must be an object"})
-    return specs, details
-
-
-def _decide_line(requested, spec, field, details):
-    """:return: the new line state for one decision; problems go to ``details``."""
-    status = spec.get("status")
-    ref = requested["line_ref"]
-    if status not in LINE_STATUSES:
-        details.append({"field": field + ".status", "message": "must be one of " + ", ".join(LINE_STATUSES)})
-        return None
-    reason = spec.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
-        details.append({"field": field + ".reason", "message": f"must be a string of at most {NOTE_MAX} characters"})
-    if status == "pending":
-        return _pending_line(ref)
-    denied = status == "denied"
-    req_q, req_a = Decimal(requested["quantity"]), Decimal(requested["amount"])
-    quantity = _decided_value(spec, "approved_quantity", parse_quantity, Decimal(0) if denied else req_q, req_q,
-                              field, details)
-    amount = _decided_value(spec, "approved_amount", parse_amount, Decimal(0) if denied else req_a, req_a,
-                            field, details)
-    if quantity is None or amount is None:
-        return None
-    if not denied:
-        if quantity > req_q:
-            details.append({"field": field + ".approved_quantity", "message": f"exceeds the requested {req_q}"})
-        if amount > req_a:
-            details.append({"field": field + ".approved_amount", "message": f"exceeds the requested {req_a}"})
-        # an approval below what was asked is an adjustment, whatever status was sent
-        status = "adjusted" if quantity < req_q or amount < req_a else "approved"
-    return {"line_ref": ref, "status": status, "approved_quantity": format_quantity(quantity),
-            "approved_amount": format_amount(amount), "reason": reason}
-
-
-def _decided_value(spec, key, parse, default, requested, field, details):
-    """:return: the approved quantity or amount of a decision (``default`` when not given)."""
-    value = spec.get(key)
-    if value is None:
-        return default
-    parsed = parse(value)
-    if parsed is None:
-        details.append({"field": f"{field}.{key}", "message": "must be a decimal string like the requested one"})
-    elif parsed < 0 <= requested:
-        # only a discount line (negative amount) may have a negative approval
-        details.append({"field": f"{field}.{key}", "message": "must not be negative"})
-        return None
-    return parsed
-

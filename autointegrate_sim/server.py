@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from autointegrate.payload import canonical_json
+from autointegrate.formatting import canonical_json
 
 from . import control
 from .errors import ApiError

@@ -9,7 +9,8 @@ import html
 from urllib.parse import quote, urlencode
 
 from .errors import ApiError
-from .fleet import CLOSED, DEFAULT_FLEET_AUTHOR
+from .fleet import DEFAULT_FLEET_AUTHOR
+from .rules import CLOSED
 from .web import html_response, redirect
 
 WEB_REVIEWER = DEFAULT_FLEET_AUTHOR + " (web)"

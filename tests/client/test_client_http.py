@@ -12,11 +12,11 @@ import pytest
 import requests
 
 import autointegrate as ai
-from autointegrate import payload
+from autointegrate import formatting
 from autointegrate.client import SessionCache, TokenCache
 from autointegrate_sim import Simulator
 
-from .test_payload import ro_body
+from .test_bodies import ro_body
 
 CLIENT_ID = "shop-17"
 SECRET = "s3cret-shop-17"
@@ -435,8 +435,8 @@ def test_the_idempotency_key_is_the_digest_of_the_bytes_sent(sim, admin, sleeps)
     sent = body()
     client.submit(sent)
     submit = entries[-1]
-    assert submit["idempotency_key"] == f"RO/2026/00031:submit:{payload.body_digest(sent)}"
-    assert submit["request_body"] == payload.canonical_json(sent)
+    assert submit["idempotency_key"] == f"RO/2026/00031:submit:{formatting.body_digest(sent)}"
+    assert submit["request_body"] == formatting.canonical_json(sent)
 
 
 def test_clients_of_one_account_share_its_connection(sim, admin, sleeps):

@@ -1,6 +1,6 @@
 """Property-based: 10,000 random and mutated webhook deliveries against the pure
 helpers the addon's webhook handler is built on (``signing.verify`` then
-``payload.parse_event``, exactly what ``autointegrate.event._receive`` calls).
+``events.parse_event``, exactly what ``autointegrate.event._receive`` calls).
 
 Whatever arrives: no exception other than :class:`SignatureError`, nothing
 accepted without a valid signature, and an accepted event is one the addon can
@@ -13,7 +13,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autointegrate import fuzz, payload, signing
+from autointegrate import answers, contract, events, formatting, fuzz, signing
 from autointegrate.errors import SignatureError
 
 SECRET = "whsec-fuzz-secret"
@@ -47,7 +47,7 @@ def handle(raw, header):
         signing.verify(SECRET, raw, header, now=NOW)
     except SignatureError:
         return 401, None
-    event, problem = payload.parse_event(raw)
+    event, problem = events.parse_event(raw)
     return (400, None) if problem else (200, event)
 
 
@@ -102,10 +102,10 @@ def test_no_delivery_crashes_and_nothing_unsigned_is_accepted(delivery):
         assert signing.compute_signature(SECRET, timestamp, raw) in signatures
     if status == 200:
         # what the addon stores: ids usable, counters fit its columns, no NUL anywhere
-        assert payload.is_fleet_id(event["event_id"]) and payload.is_fleet_id(event["ro_id"])
-        assert 0 <= event["sequence"] <= payload.SEQUENCE_MAX
+        assert formatting.is_fleet_id(event["event_id"]) and formatting.is_fleet_id(event["ro_id"])
+        assert 0 <= event["sequence"] <= contract.SEQUENCE_MAX
         assert event["data"]["ro_id"] == event["ro_id"]
-        assert payload.ro_state_problems(event["data"]) == []
+        assert answers.ro_state_problems(event["data"]) == []
         assert "\\u0000" not in json.dumps(event["data"])
         for key in ("event_id", "ro_id", "type"):  # what the addon INSERTs: PostgreSQL takes UTF-8 only
             (event.get(key) or "").encode("utf-8")

@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 
-from . import payload
+from . import answers, bodies, formatting
 from .errors import (
     ERROR_CLASSES,
     STATUS_CLASSES,
@@ -198,7 +198,7 @@ class Client:
         self.token_cache = token_cache or DEFAULT_TOKEN_CACHE
         self._sleep = sleep
         self.on_exchange = on_exchange
-        self._cache_key = (self.base_url, client_id, payload.body_digest(client_secret))
+        self._cache_key = (self.base_url, client_id, formatting.body_digest(client_secret))
         self.session = session or (session_cache or DEFAULT_SESSION_CACHE).get(self._cache_key)
 
     def __repr__(self):
@@ -271,7 +271,7 @@ class Client:
         :raise DuplicateROError: the shop already has that ``shop_ro_ref``;
             ``error.state`` is the existing RO
         """
-        self._validate(payload.validate_ro_body(body), "repair order")
+        self._validate(bodies.validate_ro_body(body), "repair order")
         return self._ro_state(self._send_body(
             "POST", "/v1/repair-orders", body, idempotency_key, f"{body['shop_ro_ref']}:submit"))
 
@@ -283,7 +283,7 @@ class Client:
             is the current RO
         :raise InvalidStateError: the RO is completed or cancelled
         """
-        self._validate(payload.validate_ro_body(body, resubmit=True), "repair order")
+        self._validate(bodies.validate_ro_body(body, resubmit=True), "repair order")
         return self._ro_state(self._send_body(
             "PUT", self._ro_path(ro_id), body, idempotency_key, f"{ro_id}:rev{body['base_revision']}:resubmit"))
 
@@ -337,7 +337,7 @@ class Client:
         :raise ValidationError: an invoiced line is not approved or above its
             approved quantity or amount
         """
-        self._validate(payload.validate_invoice_body(body), "invoice")
+        self._validate(bodies.validate_invoice_body(body), "invoice")
         return self._ro_state(self._send_body(
             "POST", self._ro_path(ro_id, "invoice"), body, idempotency_key, f"{ro_id}:invoice"))
 
@@ -352,7 +352,7 @@ class Client:
         body = {"text": text, "line_ref": line_ref}
         if author:
             body["author"] = author
-        self._validate(payload.validate_note_body(body), "note")
+        self._validate(bodies.validate_note_body(body), "note")
         return self._note(self._send_body(
             "POST", self._ro_path(ro_id, "notes"), body, idempotency_key, f"{ro_id}:note"))
 
@@ -385,7 +385,7 @@ class Client:
         ``idempotency_key``, the key is ``key_prefix`` and the digest of the
         bytes sent. :return: the decoded JSON answer"""
         data = _encode(body)
-        key = idempotency_key or f"{key_prefix}:{payload.bytes_digest(data)}"
+        key = idempotency_key or f"{key_prefix}:{formatting.bytes_digest(data)}"
         return self._request(method, path, json_data=data, idempotency_key=key)
 
     def _backoff(self, attempt):
@@ -575,12 +575,12 @@ class Client:
     @staticmethod
     def _ro_state(data):
         """Check the shape of an RO state (4.4) so callers can rely on it."""
-        return _checked(data, payload.ro_state_problems(data), "an RO state")
+        return _checked(data, answers.ro_state_problems(data), "an RO state")
 
     @staticmethod
     def _note(note):
         """Check the shape of a note (5.1) so callers can rely on it."""
-        return _checked(note, payload.note_problems(note), "a note")
+        return _checked(note, answers.note_problems(note), "a note")
 
 
 LOG_BODY_MAX = 64 * 1024
@@ -600,7 +600,7 @@ def _checked(value, problems, what):
 def _encode(body):
     """:return: the bytes sent for a JSON body, its canonical JSON (once per call:
     the idempotency key is the digest of the same bytes)."""
-    return payload.canonical_json(body).encode()
+    return formatting.canonical_json(body).encode()
 
 
 def _loggable_request(data):
