@@ -22,6 +22,7 @@ from .errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
     InvalidStateError,
+    NoAnswerError,
     NotFoundError,
     ProtocolError,
     RateLimitedError,
@@ -32,6 +33,7 @@ from .errors import (
     TransientError,
     TransportError,
     UnknownFleetError,
+    UnreachableError,
     ValidationError,
 )
 
@@ -46,6 +48,7 @@ __all__ = [
     "ForbiddenError",
     "IdempotencyKeyReusedError",
     "InvalidStateError",
+    "NoAnswerError",
     "NotFoundError",
     "ProtocolError",
     "RateLimitedError",
@@ -57,6 +60,7 @@ __all__ = [
     "TransientError",
     "TransportError",
     "UnknownFleetError",
+    "UnreachableError",
     "ValidationError",
 ]
 

@@ -14,12 +14,14 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from . import answers, bodies, formatting
 from .errors import (
@@ -28,11 +30,13 @@ from .errors import (
     AuthError,
     AutoIntegrateError,
     ConfigurationError,
+    NoAnswerError,
     ProtocolError,
     RateLimitedError,
     ServerError,
     TLSError,
     TransportError,
+    UnreachableError,
     ValidationError,
 )
 
@@ -410,6 +414,21 @@ class Client:
             data = form
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        sent = []  # the attempts that may have reached the fleet
+        try:
+            return self._attempts(method, url, path, data, headers, params, auth, sent)
+        except UnreachableError as error:
+            if not sent:
+                raise
+            # the last attempt reached nothing, but an earlier one was sent
+            text = (f"AutoIntegrate's answer to {method} {path} was lost: an earlier attempt was sent to "
+                    f"{self.base_url}, then the fleet could not be reached again ({_unreachable_reason(error)}). "
+                    + _sent_without_answer(method, idempotency_key))
+            raise NoAnswerError(text, idempotency_key=idempotency_key) from error
+
+    def _attempts(self, method, url, path, data, headers, params, auth, sent):
+        """Send ``data`` until an answer, with backoff on transient errors; each
+        failed attempt that may have reached the fleet is added to ``sent``."""
         attempt = 0
         refreshed = False
         while True:
@@ -429,6 +448,8 @@ class Client:
                 self.token_cache.discard(self._cache_key, token)
                 continue
             except AutoIntegrateError as error:
+                if isinstance(error, TransportError) and error.request_sent:
+                    sent.append(attempt)
                 if not error.retryable or attempt >= self.max_attempts:
                     raise
                 delay = self._backoff(attempt)
@@ -499,17 +520,21 @@ class Client:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise TLSError(f"TLS error talking to {self.base_url}: {str(exc)[:300]}") from exc
-        except requests.exceptions.Timeout as exc:
-            raise TransportError(f"AutoIntegrate did not answer in time ({method} {path})") from exc
+            raise TLSError(f"AutoIntegrate could not be reached at {self.base_url}: the secure (TLS) connection "
+                           f"failed, so nothing was sent ({method} {path}): {_tls_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(
-                f"Cannot reach AutoIntegrate at {self.base_url} ({method} {path}): {_network_reason(exc)}"
-            ) from exc
+            if _nothing_sent(exc):
+                raise UnreachableError(f"AutoIntegrate could not be reached at {self.base_url} ({method} {path}): "
+                                       f"{_network_reason(exc)}; nothing was sent") from exc
+            if isinstance(exc, requests.exceptions.Timeout):
+                reason = f"no answer within {self.timeout[1]:g} s"
+            else:
+                reason = _network_reason(exc)
+            raise self._no_answer(method, path, headers, reason) from exc
         with response:
             if entry is not None:
                 entry["status"] = response.status_code
-            raw = self._read(response, method, path)
+            raw = self._read(response, method, path, headers)
         status = response.status_code
         if entry is not None:
             entry["response_body"] = _loggable_response(path, raw)
@@ -523,8 +548,7 @@ class Client:
             return decoded
         raise self._error(response, raw, method, path)
 
-    @staticmethod
-    def _read(response, method, path):
+    def _read(self, response, method, path, headers):
         chunks = []
         size = 0
         try:
@@ -534,18 +558,24 @@ class Client:
                     raise ProtocolError(f"AutoIntegrate's answer to {method} {path} is too large", retryable=False)
                 chunks.append(chunk)
         except requests.exceptions.Timeout as exc:
-            raise TransportError(f"AutoIntegrate did not finish its answer in time ({method} {path})") from exc
+            raise self._no_answer(method, path, headers, "it did not finish in time") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
-                                 f"({_network_reason(exc)})") from exc
+            raise self._no_answer(method, path, headers, f"cut off: {_network_reason(exc)}") from exc
         # urllib3 1.26 (Odoo 18's pin) returns a body cut short of its
         # Content-Length without a word; 2.x raises (above). Check it here, for both.
         declared = response.headers.get("Content-Length")
         identity = response.headers.get("Content-Encoding", "identity").strip().lower() == "identity"
         if identity and declared and declared.strip().isdigit() and size < int(declared):
-            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
-                                 f"({size} of {int(declared)} bytes)")
+            raise self._no_answer(method, path, headers,
+                                  f"cut off after {size} of {int(declared)} bytes")
         return b"".join(chunks)
+
+    def _no_answer(self, method, path, headers, reason):
+        """:return: the :class:`NoAnswerError` of a request that was sent, saying what the user may do."""
+        key = headers.get("Idempotency-Key")
+        text = (f"AutoIntegrate's answer to {method} {path} was lost ({reason}): the request was sent to "
+                f"{self.base_url}. {_sent_without_answer(method, key)}")
+        return NoAnswerError(text, idempotency_key=key)
 
     @staticmethod
     def _error(response, raw, method, path):
@@ -633,6 +663,45 @@ NETWORK_REASONS = (
     ("No route to host", "no route to the host"),
     ("timed out", "timed out"),
 )
+
+
+def _nothing_sent(exc):
+    """Whether a requests error happened before anything was sent: the
+    connection was never made (name not resolved, refused, not accepted in
+    time). Anything later may have reached the fleet."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(exc, requests.exceptions.ProxyError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError carries the cause
+    # NewConnectionError: refused, unreachable, and (urllib3 2.x's NameResolutionError) not resolved
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _sent_without_answer(method, idempotency_key):
+    """:return: what a call sent without an answer means, and why sending it again cannot do anything twice."""
+    if idempotency_key:
+        return (f"The fleet may have acted on it. Sending it again is safe: it carries the same idempotency key "
+                f"({idempotency_key}), so the fleet answers what it did instead of doing it twice.")
+    if method == "GET":
+        return "Reading again is safe: a read changes nothing at the fleet."
+    return "Sending it again is safe: this call changes nothing at the fleet."
+
+
+def _unreachable_reason(error):
+    """:return: the short reason of an :class:`UnreachableError`, from the requests error it was raised from."""
+    cause = error.__cause__
+    if cause is None:
+        return error.message
+    return _tls_reason(cause) if isinstance(error, TLSError) else _network_reason(cause)
+
+
+def _tls_reason(exc):
+    """:return: OpenSSL's reason (``[SSL: CERTIFICATE_VERIFY_FAILED] ...``) instead of urllib3's nested reprs."""
+    text = str(exc)
+    match = re.search(r"\[SSL[^\]]*\][^'\"()]*", text)
+    return match.group().strip() if match else text[:300]
 
 
 def _network_reason(exc):

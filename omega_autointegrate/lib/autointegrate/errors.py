@@ -45,13 +45,43 @@ class TransientError(AutoIntegrateError):
 
 
 class TransportError(TransientError):
-    """No usable answer: connection refused or dropped, timeout, TLS failure."""
+    """No usable answer: connection refused or dropped, timeout, TLS failure.
+
+    Its two kinds say whether the fleet may have acted:
+    :class:`UnreachableError` (nothing was sent) and :class:`NoAnswerError`
+    (sent, but no whole answer came back).
+    """
+
+    #: whether the request may have reached the fleet; when in doubt, it may have
+    request_sent = True
 
 
-class TLSError(TransportError):
+class UnreachableError(TransportError):
+    """The fleet could not be reached, so nothing was sent: the host name does
+    not resolve, the connection is refused or not accepted in time, or the
+    TLS handshake fails. The fleet cannot have acted."""
+
+    request_sent = False
+
+
+class TLSError(UnreachableError):
     """The secure connection failed (certificate, protocol): retrying won't heal it."""
 
     retryable = False
+
+
+class NoAnswerError(TransportError):
+    """The request was sent but no whole answer came back: no answer in time,
+    the connection closed after sending, or the answer cut off. The fleet may
+    have acted on it. Sending the same call again is safe: it carries the
+    same ``idempotency_key`` (``None`` on reads, which change nothing), so
+    the fleet answers what it did instead of doing it twice."""
+
+    request_sent = True
+
+    def __init__(self, message, *, idempotency_key=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.idempotency_key = idempotency_key
 
 
 class RateLimitedError(TransientError):
