@@ -104,15 +104,24 @@ class Fleet:
         return ro
 
     def full_state(self, ro):
-        """:return: the RO state of section 4.4, notes included."""
+        """:return: the RO state of section 4.4, notes and documents included."""
         state = ro["state"]
         out = {key: state[key] for key in STATE_KEYS}
         out["notes"] = self.store.notes(ro["ro_id"])
+        # an RO stored by an older simulator has neither: it has no invoice and was asked for nothing
+        out["invoice"] = state.get("invoice")
+        out["documents"] = self.store.documents(ro["ro_id"])
+        out["documents_requested"] = state.get("documents_requested") or []
         # kept in the stored state once the invoice is accepted, so every later read shows them
         for key in ("invoice_status", "invoice_number"):
             if key in state:
                 out[key] = state[key]
         return out
+
+    def _invalid_state(self, ro, message=None):
+        """:return: the 409 ``invalid_state`` of an action the RO's status does not allow; its
+        ``details`` carry the RO state (as ``revision_conflict`` does), which tells the shop why."""
+        return ApiError(409, "invalid_state", message or f"the RO is {ro['state']['status']}", [self.full_state(ro)])
 
     def _new_ro_id(self):
         while True:
@@ -167,6 +176,8 @@ class Fleet:
         """
         state = ro["state"]
         state["status"] = status or derive_ro_status(state["lines"], state.get("status"))
+        if state["status"] != "info_requested":
+            state["documents_requested"] = []  # asked for while the fleet waited; it no longer does
         if state["authorization_number"] is None and any(line["status"] in APPROVED for line in state["lines"]):
             state["authorization_number"] = f"AUTH-{secrets.randbelow(10**6):06d}"
         state["approved_total"] = approved_total(state["lines"])
@@ -205,6 +216,7 @@ class Fleet:
             "status": "pending", "authorization_number": None, "decided_at": None, "decided_by": None,
             "updated_at": None, "sequence": 0, "approved_total": "0.00",
             "lines": [pending_line(line["line_ref"]) for line in body["lines"]],
+            "invoice": None, "documents_requested": [],
         }
         ro = {"ro_id": ro_id, "client_id": client_id, "state": state, "body": body}
         self._auto_approve(ro)
@@ -218,7 +230,7 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         state = ro["state"]
         if state["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {state['status']}")
+            raise self._invalid_state(ro)
         details = validate_ro_body(body, resubmit=True)
         for key in ("fleet_company_id", "shop_id", "shop_ro_ref"):
             if key in body and body[key] != ro["body"][key]:
@@ -279,7 +291,7 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         status = ro["state"]["status"]
         if status in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {status}")
+            raise self._invalid_state(ro)
         details = validate_note_body(body)
         if author_type == "fleet" and not isinstance(request_info, bool):
             details.append({"field": "request_info", "message": "must be true or false"})
@@ -310,7 +322,7 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         state = ro["state"]
         if state["status"] in ("pending", "info_requested") + CLOSED:
-            raise ApiError(409, "invalid_state", f"an RO that is {state['status']} cannot be invoiced")
+            raise self._invalid_state(ro, f"an RO that is {state['status']} cannot be invoiced")
         details = validate_invoice_body(body)
         if details:
             raise invalid(details)
@@ -321,6 +333,9 @@ class Fleet:
             raise invalid(details, "the invoice exceeds what the fleet approved")
         state["invoice_status"] = "approved"
         state["invoice_number"] = body["invoice_number"]
+        # what the fleet holds, in every later state: a shop whose answer was lost reads it there
+        state["invoice"] = {"invoice_number": body["invoice_number"], "invoice_date": body["invoice_date"],
+                            "total": body["totals"]["total"], "accepted_at": rfc3339()}
         ro["invoice"] = body
         return 200, self._commit(ro, status="completed")
 
@@ -328,7 +343,7 @@ class Fleet:
     def cancel(self, client_id, ro_id, body):
         ro = self._own_ro(client_id, ro_id)
         if ro["state"]["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
+            raise self._invalid_state(ro)
         reason = body.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
             raise invalid([{"field": "reason", "message": f"must be a string of at most {NOTE_MAX} characters"}])
@@ -340,7 +355,7 @@ class Fleet:
         """``POST /_admin/ro/{ro_id}/decide`` (section 8)."""
         ro = self._ro(ro_id)
         if ro["state"]["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
+            raise self._invalid_state(ro)
         specs, details = decide_specs(body)
         requested = {line["line_ref"]: line for line in ro["body"]["lines"]}
         lines = {line["line_ref"]: line for line in ro["state"]["lines"]}

@@ -313,6 +313,29 @@ def test_invoice_rules(client, admin):
     done = client.invoice(ro["ro_id"], invoice)
     assert (done["status"], done["invoice_status"], done["invoice_number"]) == (
         "completed", "approved", "INV/2026/0012")
+    assert {key: done["invoice"][key] for key in ("invoice_number", "invoice_date", "total")} == {
+        "invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29", "total": "424.00"}
+    with pytest.raises(ai.InvalidStateError) as info:
+        client.invoice(ro["ro_id"], dict(invoice, invoice_number="INV/2026/0013"))
+    assert info.value.state["invoice"] == done["invoice"]  # which invoice the fleet holds
+
+
+def test_an_invoice_whose_answer_was_lost_is_read_back_and_replayed(sim, admin, sleeps):
+    client = make_client(sim, sleeps, max_attempts=1)
+    ro = client.submit(body())
+    admin.post(f"/ro/{ro['ro_id']}/decide", {"all": "approved"})
+    invoice = {"invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29",
+               "lines": [{"line_ref": "L1", "quantity": "1.000", "amount": "412.00"}],
+               "totals": {"untaxed": "412.00", "tax": "0.00", "total": "412.00"}}
+    admin.post("/faults", {"drop_after_processing_next": 1, "path_prefix": f"/v1/repair-orders/{ro['ro_id']}/invoice"})
+    with pytest.raises(ai.NoAnswerError) as info:
+        client.invoice(ro["ro_id"], invoice)
+    assert info.value.request_sent and info.value.idempotency_key.startswith(f"{ro['ro_id']}:invoice:")
+    state = client.get_ro(ro["ro_id"])
+    assert state["status"] == "completed" and state["invoice"]["invoice_number"] == "INV/2026/0012"
+    fed = [item for page in client.iter_changes() for item in page["items"] if item["ro_id"] == ro["ro_id"]]
+    assert fed == [state]
+    assert client.invoice(ro["ro_id"], invoice) == state  # the same call again: the lost answer, replayed
 
 
 def test_notes_add_and_list(client, admin):

@@ -26,6 +26,9 @@ GOOD_STATE = {
                "reason": None}],
     "notes": [],
 }
+DOCUMENT = {"document_id": "D-7", "author_type": "shop", "kind": "photo", "line_ref": "L1", "file_name": "ws.jpg",
+            "content_type": "image/jpeg", "size": 183004, "sha256": "0123456789abcdef" * 4, "description": None,
+            "uploaded_at": "2026-11-28T16:10:00Z"}
 
 
 class BadFleet:
@@ -141,6 +144,17 @@ def test_truncated_answer_is_retried_then_a_transport_error(client, fleet, excha
     (dict(GOOD_STATE, authorization_number={"a": 1}, notes=[{"note_id": "N-1", "text": ["x"]}]),
      ["authorization_number", "notes[0]"]),
     (dict(GOOD_STATE, notes="none"), ["notes"]),
+    (dict(GOOD_STATE, invoice="INV/1"), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_date": "2026-11-29"}), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_number": "INV/1", "total": 436.72}), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_number": "INV/1", "invoice_date": "29/11/2026"}), ["invoice"]),
+    (dict(GOOD_STATE, documents={"D-1": {}}), ["documents"]),
+    (dict(GOOD_STATE, documents=[dict(DOCUMENT, document_id="D 1"), dict(DOCUMENT, size=-1),
+                                 dict(DOCUMENT, size=2**31), dict(DOCUMENT, sha256="x" * 64),
+                                 dict(DOCUMENT, file_name=None), dict(DOCUMENT, description="a\x00b"), DOCUMENT]),
+     ["documents[0]", "documents[1]", "documents[2]", "documents[3]", "documents[4]", "documents[5]"]),
+    (dict(GOOD_STATE, documents_requested=[{"line_ref": "L1"}, "photo", {"kind": "photo", "text": 5}]),
+     ["documents_requested[0]", "documents_requested[1]", "documents_requested[2]"]),
 ])
 def test_wrongly_typed_or_missing_fields(client, fleet, exchanges, state, fields):
     fleet.queue(body=state)
@@ -149,7 +163,36 @@ def test_wrongly_typed_or_missing_fields(client, fleet, exchanges, state, fields
     assert_clear(info.value, exchanges)
     for field in fields:
         assert field in str(info.value)
+    assert "documents[6]" not in str(info.value)
     assert not info.value.retryable
+
+
+def test_an_older_fleets_state_is_read_with_empty_new_keys(client, fleet):
+    fleet.queue(body={key: value for key, value in GOOD_STATE.items() if key != "notes"})
+    assert client.get_ro("AI-7F3K9Q") == dict(GOOD_STATE, notes=[], invoice=None, documents=[],
+                                               documents_requested=[])
+    fleet.queue(body=dict(GOOD_STATE, notes=None, invoice=None, documents=None, documents_requested=None))
+    assert client.get_ro("AI-7F3K9Q")["documents"] == []
+    full = dict(GOOD_STATE, status="completed", invoice={"invoice_number": "INV/1", "invoice_date": "2026-11-29",
+                                                         "total": "436.72", "accepted_at": "2026-11-29T09:00:00Z"},
+                documents=[DOCUMENT, dict(DOCUMENT, document_id="D-8", kind="video", content_type="video/mp4")],
+                documents_requested=[{"kind": "photo", "line_ref": "L1", "text": "The crack, please"}])
+    fleet.queue(body=full)
+    assert client.get_ro("AI-7F3K9Q") == full  # kinds and types the contract does not list are kept as they come
+
+
+def test_a_conflicts_state_is_checked_like_any_answer(client, fleet, exchanges):
+    fleet.queue(409, {"error": {"code": "revision_conflict", "message": "stale", "details": [
+        {key: value for key, value in GOOD_STATE.items() if key != "notes"}]}})
+    with pytest.raises(ai.RevisionConflictError) as info:
+        client.get_ro("AI-7F3K9Q")
+    assert info.value.state == dict(GOOD_STATE, invoice=None, documents=[], documents_requested=[])
+    fleet.queue(409, {"error": {"code": "revision_conflict", "message": "stale", "details": [
+        dict(GOOD_STATE, decided_by="J.\x00Rivera")]}})
+    with pytest.raises(ai.RevisionConflictError) as info:
+        client.get_ro("AI-7F3K9Q")
+    assert info.value.state is None  # a broken state is not handed on to be stored
+    assert_clear(info.value, exchanges)
 
 
 @pytest.mark.parametrize("body, match", [

@@ -31,6 +31,12 @@ STATE = {
     ],
     "notes": [{"note_id": "N-19", "line_ref": "L2", "author_type": "fleet", "author": "J. Rivera",
                "text": "<script>alert(1)</script>", "created_at": "2026-11-28T16:20:00Z"}],
+    "invoice": {"invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29", "total": "436.72",
+                "accepted_at": "2026-11-29T09:00:00Z"},
+    "documents": [{"document_id": "D-7", "author_type": "shop", "kind": "photo", "line_ref": "L1",
+                   "file_name": "windshield.jpg", "content_type": "image/jpeg", "size": 183004, "sha256": "ab" * 32,
+                   "description": None, "uploaded_at": "2026-11-28T16:10:00Z"}],
+    "documents_requested": [{"kind": "calibration_report", "line_ref": None, "text": "ADAS report, please"}],
 }
 EVENT = {"event_id": "evt_01J9", "type": "ro.updated", "occurred_at": "2026-11-28T16:20:00Z",
          "ro_id": "AI-7F3K9Q", "sequence": 7, "data": STATE}
@@ -120,14 +126,26 @@ def _strings(data):
     for line in data["lines"]:
         yield from (line.get(key) or "" for key in ("line_ref", "status", "reason", "approved_quantity",
                                                     "approved_amount"))
-    for note in data.get("notes") or []:
+    for note in data["notes"]:
         yield from (note.get(key) or "" for key in ("note_id", "line_ref", "author_type", "author", "text",
                                                     "created_at"))
+    yield from ((data["invoice"] or {}).get(key) or "" for key in ("invoice_number", "invoice_date", "total",
+                                                                    "accepted_at"))
+    for document in data["documents"]:
+        yield from (document.get(key) or "" for key in ("document_id", "author_type", "kind", "line_ref",
+                                                        "file_name", "content_type", "sha256", "description"))
+    for item in data["documents_requested"]:
+        yield from (item.get(key) or "" for key in ("kind", "line_ref", "text"))
 
 
 def test_the_valid_event_is_accepted_and_a_nul_is_not():
     raw = json.dumps(EVENT).encode()
     assert handle(raw, signing.sign(SECRET, raw, NOW)) == (200, EVENT)
+    # a fleet older than invoices and documents: accepted, the keys it leaves out filled in as empty
+    old = {key: value for key, value in STATE.items() if key not in ("invoice", "documents", "documents_requested")}
+    raw = json.dumps(dict(EVENT, data=old)).encode()
+    assert handle(raw, signing.sign(SECRET, raw, NOW)) == (
+        200, dict(EVENT, data=dict(old, invoice=None, documents=[], documents_requested=[])))
     nul = json.dumps(dict(EVENT, data=dict(STATE, decided_by="J.\x00R"))).encode()
     assert handle(nul, signing.sign(SECRET, nul, NOW))[0] == 400
     deep = b"[" * 100_000 + b"]" * 100_000

@@ -1,13 +1,18 @@
-"""Checks of what the fleet answers: RO states (4.4) and notes (5.1).
+"""Checks of what the fleet answers: RO states (4.4), notes (5.1) and documents (9.1).
 
 The client checks every answer before handing it on, and the addon's webhook
 receiver checks every event's RO state (:mod:`.events`), so the addon can
 store what it gets: ids usable, counters in range, statuses known, amounts
-well-formed, no NUL character in any string. Unknown keys are ignored.
+well-formed, no NUL character in any string. Unknown keys are ignored, and
+what an older fleet leaves out of an RO state is taken as empty
+(:func:`with_defaults`).
 """
 
 from .contract import LINE_STATUSES, RO_STATUSES, SEQUENCE_MAX
-from .formatting import is_fleet_id, parse_amount, parse_quantity
+from .formatting import DATE_RE, is_fleet_id, is_sha256, parse_amount, parse_quantity
+
+#: what an RO state from a fleet that predates a key means by leaving it out
+STATE_DEFAULTS = {"notes": list, "invoice": lambda: None, "documents": list, "documents_requested": list}
 
 
 def is_text(value, nullable=True):
@@ -32,9 +37,10 @@ def is_counter(value):
 def ro_state_problems(data):
     """Check an RO state (4.4) received from the fleet, by an answer or a webhook.
 
-    Unknown keys are ignored; missing optional keys are fine. Every string
-    must be free of NUL characters, amounts and quantities well-formed, ids
-    usable.
+    Unknown keys are ignored; missing optional keys are fine (``notes``,
+    ``invoice``, ``documents`` and ``documents_requested`` included: a fleet
+    older than them sends none). Every string must be free of NUL
+    characters, amounts and quantities well-formed, ids usable.
 
     :return: the names of the wrong fields (empty when the state is usable)
     """
@@ -48,10 +54,8 @@ def ro_state_problems(data):
             problems.append(key)
     if data.get("status") not in RO_STATUSES:
         problems.append("status")
-    for key in ("shop_ro_ref", "fleet_company_id", "authorization_number", "decided_by", "decided_at",
-                "updated_at", "invoice_number", "invoice_status"):
-        if not is_text(data.get(key)):
-            problems.append(key)
+    problems += _wrong_keys(data, nullable=("shop_ro_ref", "fleet_company_id", "authorization_number", "decided_by",
+                                            "decided_at", "updated_at", "invoice_number", "invoice_status"))
     if data.get("approved_total") is not None and parse_amount(data["approved_total"]) is None:
         problems.append("approved_total")
     lines = data.get("lines")
@@ -68,11 +72,50 @@ def ro_state_problems(data):
                 or not is_text(line.get("reason"))
             ):
                 problems.append(f"lines[{i}]")
-    notes = data.get("notes", [])
-    if not isinstance(notes, list):
-        problems.append("notes")
-    else:
-        problems.extend(f"notes[{i}]" for i, note in enumerate(notes) if note_problems(note))
+    if invoice_problems(data.get("invoice")):
+        problems.append("invoice")
+    for key, item_problems in (("notes", note_problems), ("documents", document_problems),
+                               ("documents_requested", requested_document_problems)):
+        items = data.get(key)
+        if items is None:  # left out (or null) by an older fleet: none
+            continue
+        if not isinstance(items, list):
+            problems.append(key)
+        else:
+            problems.extend(f"{key}[{i}]" for i, item in enumerate(items) if item_problems(item))
+    return problems
+
+
+def with_defaults(state):
+    """Fill in, in place, the keys an RO state from an older fleet leaves out
+    (no notes, no invoice, no documents, none asked for). :return: ``state``"""
+    for key, default in STATE_DEFAULTS.items():
+        if state.get(key) is None:
+            state[key] = default()
+    return state
+
+
+def _wrong_keys(obj, required=(), nullable=()):
+    """:return: the keys of ``obj`` that are not text (``required``: not null either)."""
+    return [key for key in required if not is_text(obj.get(key), nullable=False)] + [
+        key for key in nullable if not is_text(obj.get(key))]
+
+
+def invoice_problems(invoice):
+    """Check an RO state's ``invoice`` (4.4): ``None``, or what the fleet accepted.
+
+    :return: the names of the wrong fields (empty when usable)
+    """
+    if invoice is None:
+        return []
+    if not isinstance(invoice, dict):
+        return ["(not an object)"]
+    problems = _wrong_keys(invoice, required=("invoice_number",), nullable=("accepted_at",))
+    date = invoice.get("invoice_date")
+    if date is not None and not (isinstance(date, str) and DATE_RE.fullmatch(date)):
+        problems.append("invoice_date")
+    if invoice.get("total") is not None and parse_amount(invoice["total"]) is None:
+        problems.append("total")
     return problems
 
 
@@ -83,12 +126,37 @@ def note_problems(note):
     """
     if not isinstance(note, dict):
         return ["(not an object)"]
+    problems = [] if is_fleet_id(note.get("note_id")) else ["note_id"]
+    return problems + _wrong_keys(note, required=("text",), nullable=("line_ref", "author", "author_type",
+                                                                        "created_at"))
+
+
+def document_problems(document):
+    """Check a document object (9.1) received from the fleet. A kind or a
+    content type the contract does not list is kept as it comes (a fleet may
+    add some); ``size`` must fit the addon's columns and ``sha256`` be a digest.
+
+    :return: the names of the wrong fields (empty when the document is usable)
+    """
+    if not isinstance(document, dict):
+        return ["(not an object)"]
     problems = []
-    if not is_fleet_id(note.get("note_id")):
-        problems.append("note_id")
-    if not is_text(note.get("text"), nullable=False):
-        problems.append("text")
-    for key in ("line_ref", "author", "author_type", "created_at"):
-        if not is_text(note.get(key)):
-            problems.append(key)
+    if not is_fleet_id(document.get("document_id")):
+        problems.append("document_id")
+    if not is_counter(document.get("size")):
+        problems.append("size")
+    if not is_sha256(document.get("sha256")):
+        problems.append("sha256")
+    problems += _wrong_keys(document, required=("file_name", "content_type"),
+                            nullable=("author_type", "kind", "line_ref", "description", "uploaded_at"))
     return problems
+
+
+def requested_document_problems(item):
+    """Check an item of an RO state's ``documents_requested`` (9.4).
+
+    :return: the names of the wrong fields (empty when usable)
+    """
+    if not isinstance(item, dict):
+        return ["(not an object)"]
+    return _wrong_keys(item, required=("kind",), nullable=("line_ref", "text"))

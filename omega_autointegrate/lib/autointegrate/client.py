@@ -604,8 +604,9 @@ class Client:
 
     @staticmethod
     def _ro_state(data):
-        """Check the shape of an RO state (4.4) so callers can rely on it."""
-        return _checked(data, answers.ro_state_problems(data), "an RO state")
+        """Check the shape of an RO state (4.4) so callers can rely on it,
+        keys an older fleet leaves out filled in (:func:`answers.with_defaults`)."""
+        return answers.with_defaults(_checked(data, answers.ro_state_problems(data), "an RO state"))
 
     @staticmethod
     def _note(note):

@@ -7,6 +7,8 @@ Nothing here knows about Odoo: the addon turns these into ``UserError`` at
 its UI boundary.
 """
 
+from . import answers
+
 
 class AutoIntegrateError(Exception):
     """Base class of every error raised by :mod:`autointegrate`.
@@ -147,8 +149,11 @@ class ConflictError(AutoIntegrateError):
 
     @property
     def state(self):
+        """The RO state of ``details`` (checked as any answer), or ``None`` when there is no usable one."""
         first = self.details[0] if self.details else None
-        return first if isinstance(first, dict) else None
+        if not isinstance(first, dict) or answers.ro_state_problems(first):
+            return None
+        return answers.with_defaults(first)
 
 
 class RevisionConflictError(ConflictError):

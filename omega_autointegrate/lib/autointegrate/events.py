@@ -3,7 +3,7 @@
 
 import json
 
-from .answers import is_counter, is_text, ro_state_problems
+from .answers import is_counter, is_text, ro_state_problems, with_defaults
 from .formatting import is_fleet_id
 
 
@@ -32,7 +32,8 @@ def event_problem(event):
 
 
 def parse_event(raw):
-    """Decode and check a webhook body (bytes) whose signature was verified.
+    """Decode and check a webhook body (bytes) whose signature was verified;
+    the keys of its RO state an older fleet leaves out are filled in.
 
     :return: ``(event, None)`` when it can be applied, else ``(None, problem)``
     """
@@ -41,4 +42,7 @@ def parse_event(raw):
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return None, "body is not JSON"
     problem = event_problem(event)
-    return (None, problem) if problem else (event, None)
+    if problem:
+        return None, problem
+    with_defaults(event["data"])
+    return event, None

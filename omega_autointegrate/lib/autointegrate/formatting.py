@@ -22,7 +22,7 @@ CURRENCY_RE = re.compile(r"[A-Z]{3}")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: fleet-chosen identifiers (RO, note, document and event ids): printable ASCII, no space
 FLEET_ID_RE = re.compile(r"[\x21-\x7e]{1,128}")
-SHA256_RE = re.compile(r"[0-9a-f]{64}")
+SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 
 
 # ------------------------------------------------------------------ numbers
@@ -94,7 +94,7 @@ def is_fleet_id(value):
 
 
 def is_sha256(value):
-    """Whether ``value`` is a SHA-256 digest in lower-case hex."""
+    """Whether ``value`` is a SHA-256 digest in hex."""
     return isinstance(value, str) and bool(SHA256_RE.fullmatch(value))
 
 
