@@ -7,6 +7,8 @@ before changing anything. Every change of an RO goes through
 one webhook event.
 """
 
+import base64
+import hashlib
 import hmac
 import secrets
 import string
@@ -14,8 +16,9 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from autointegrate.bodies import validate_invoice_body, validate_note_body, validate_ro_body
-from autointegrate.contract import NOTE_MAX
+from autointegrate.bodies import decode_document_body, validate_invoice_body, validate_note_body, validate_ro_body
+from autointegrate.contract import DOCUMENT_KINDS, NOTE_MAX
+from autointegrate.formatting import is_ref
 
 from .errors import ApiError, invalid
 from .rules import (
@@ -31,7 +34,7 @@ from .rules import (
     same_line,
 )
 from .store import rfc3339
-from .web import is_digits, parse_form
+from .web import Response, is_digits, parse_form
 
 RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
 LIST_LIMIT_DEFAULT = 100
@@ -39,6 +42,14 @@ LIST_LIMIT_MAX = 500
 STATE_KEYS = ("ro_id", "shop_ro_ref", "fleet_company_id", "revision", "status", "authorization_number",
               "decided_at", "decided_by", "updated_at", "sequence", "approved_total", "lines")
 DEFAULT_FLEET_AUTHOR = "Fleet reviewer"
+#: the note of a documents request (9.4) whose item has no text of its own
+REQUEST_TEXTS = {
+    "photo": "Please send photos.",
+    "calibration_report": "Please send the ADAS calibration report.",
+    "estimate": "Please send the estimate.",
+    "purchase_order": "Please send the purchase order.",
+    "other": "Please send the documents asked for.",
+}
 
 
 class Fleet:
@@ -296,8 +307,8 @@ class Fleet:
         if author_type == "fleet" and not isinstance(request_info, bool):
             details.append({"field": "request_info", "message": "must be true or false"})
         line_ref = body.get("line_ref")
-        if not details and line_ref is not None and line_ref not in {ln["line_ref"] for ln in ro["state"]["lines"]}:
-            details.append({"field": "line_ref", "message": f"the RO has no line {line_ref}"})
+        if not details:
+            details += _unknown_line(ro, line_ref, "line_ref")
         if details:
             raise invalid(details)
         if author_type == "shop":
@@ -316,6 +327,73 @@ class Fleet:
         if "line_ref" in query:
             notes = [note for note in notes if note["line_ref"] == query["line_ref"]]
         return 200, {"items": notes}
+
+    # -------------------------------------------------------- 9 documents
+    def upload_document(self, client_id, ro_id, body, author_type="shop"):
+        """A document by the shop (9.2) or, from the admin API, by the fleet.
+
+        :return: ``(201, new document)``, or ``(200, the document)`` when the
+            RO already has that content for that line and kind
+        """
+        ro = self._own_ro(client_id, ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise self._invalid_state(ro)
+        content, details = decode_document_body(body)
+        line_ref = body.get("line_ref")
+        if is_ref(line_ref):
+            details += _unknown_line(ro, line_ref, "line_ref")
+        if details:
+            raise invalid(details)
+        sha256 = hashlib.sha256(content).hexdigest()
+        existing = self.store.find_document(ro_id, sha256, line_ref, body["kind"])
+        if existing is not None:
+            return 200, existing
+        document = self.store.add_document({
+            "ro_id": ro_id, "author_type": author_type, "kind": body["kind"], "line_ref": line_ref,
+            "file_name": body["file_name"], "content_type": body["content_type"], "size": len(content),
+            "sha256": sha256, "description": body.get("description"), "uploaded_at": rfc3339(),
+        }, content)
+        # the status stays: in info_requested the shop answers with a note or a resubmission
+        self._commit(ro, "ro.document_added")
+        return 201, document
+
+    def list_documents(self, client_id, ro_id, query):
+        self._own_ro(client_id, ro_id)
+        return 200, {"items": self.store.documents(ro_id)}
+
+    def document_file(self, client_id, ro_id, document_id):
+        """:return: ``(document object, content bytes)``
+        :raise ApiError: 404 when the RO has no such document"""
+        self._own_ro(client_id, ro_id)
+        found = self.store.document_content(ro_id, document_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"RO {ro_id} has no document {document_id}")
+        return found
+
+    def document_content(self, client_id, ro_id, document_id, query=None):
+        """:return: a :class:`~autointegrate_sim.web.Response` with the document's bytes and their ``Digest`` (9.3)."""
+        document, content = self.document_file(client_id, ro_id, document_id)
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode("ascii")
+        return Response(200, content, {"Digest": f"sha-256={digest}", "X-Content-Type-Options": "nosniff"},
+                        content_type=document["content_type"])
+
+    def request_documents(self, ro_id, body):
+        """``POST /_admin/ro/{ro_id}/request_documents`` (9.4): the fleet asks for
+        documents; the RO waits in ``info_requested``, each item a fleet note."""
+        ro = self._ro(ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise self._invalid_state(ro)
+        items, details = _requested_items(body)
+        for field, item in items:
+            details += _unknown_line(ro, item["line_ref"], field + ".line_ref")
+        if details:
+            raise invalid(details)
+        author = body.get("author") or DEFAULT_FLEET_AUTHOR
+        for _field, item in items:
+            self._insert_note(ro_id, item["line_ref"], "fleet", author, item["text"])
+        ro["state"]["documents_requested"] = (ro["state"].get("documents_requested") or []) + [
+            item for _field, item in items]
+        return 200, self._commit(ro, "ro.note_added", status="info_requested")
 
     # -------------------------------------------------------- 6.1 invoice
     def invoice(self, client_id, ro_id, body):
@@ -386,6 +464,42 @@ class Fleet:
 
 
 # --------------------------------------------------------------- parsing
+def _unknown_line(ro, line_ref, field):
+    """:return: the 422 detail of a ``line_ref`` the RO does not have (none for ``None``)."""
+    if line_ref is None or line_ref in {line["line_ref"] for line in ro["state"]["lines"]}:
+        return []
+    return [{"field": field, "message": f"the RO has no line {line_ref}"}]
+
+
+def _requested_items(body):
+    """:return: ``([(field, {"kind", "line_ref", "text"})...], details)`` of a documents request (9.4);
+    an item without text gets one saying what is asked for."""
+    items = body.get("items")
+    details = []
+    author = body.get("author")
+    if author is not None and (not isinstance(author, str) or not 0 < len(author) <= 128):
+        details.append({"field": "author", "message": "must be a string of 1-128 characters"})
+    if not isinstance(items, list) or not items:
+        return [], details + [{"field": "items", "message": "must be a list of at least one {kind, line_ref, text}"}]
+    out = []
+    for i, item in enumerate(items):
+        field = f"items[{i}]"
+        if not isinstance(item, dict):
+            details.append({"field": field, "message": "must be an object"})
+            continue
+        kind, line_ref, text = item.get("kind"), item.get("line_ref"), item.get("text")
+        if kind not in DOCUMENT_KINDS:
+            details.append({"field": field + ".kind", "message": "must be one of " + ", ".join(DOCUMENT_KINDS)})
+        if line_ref is not None and not is_ref(line_ref):
+            details.append({"field": field + ".line_ref", "message": "must be a line_ref or null"})
+            line_ref = None
+        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > NOTE_MAX):
+            details.append({"field": field + ".text", "message": f"must be 1-{NOTE_MAX} characters or null"})
+        default = REQUEST_TEXTS[kind] if kind in DOCUMENT_KINDS else ""
+        out.append((field, {"kind": kind, "line_ref": line_ref, "text": text or default}))
+    return out, details
+
+
 def _parse_since(value):
     """:return: ``updated_since`` as a second-precision UTC stamp ('' when absent)."""
     if value is None or value == "":

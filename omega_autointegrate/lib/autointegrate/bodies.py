@@ -1,4 +1,4 @@
-"""Checks of the bodies a shop sends (4.1, 4.2, 5.2, 6.1).
+"""Checks of the bodies a shop sends (4.1, 4.2, 5.2, 6.1, 9.2).
 
 The client runs them before sending and the simulator on what it receives,
 so both refuse the same bodies with the same words. Every function returns
@@ -7,9 +7,23 @@ empty when the body is valid, so every problem is reported at once. Rules
 that need the RO (does that line exist, was it approved) are the fleet's.
 """
 
+import base64
+import binascii
+import unicodedata
 from decimal import Decimal
 
-from .contract import LINE_TYPES, NOTE_MAX, ODOMETER_UNITS, SHORT_MAX, TEXT_MAX
+from .contract import (
+    DOCUMENT_CONTENT_TYPES,
+    DOCUMENT_KINDS,
+    DOCUMENT_MAGIC,
+    DOCUMENT_MAX_BYTES,
+    FILE_NAME_MAX,
+    LINE_TYPES,
+    NOTE_MAX,
+    ODOMETER_UNITS,
+    SHORT_MAX,
+    TEXT_MAX,
+)
 from .formatting import CURRENCY_RE, DATE_RE, is_ref, is_vin, line_amount, parse_amount, parse_quantity
 
 
@@ -259,3 +273,96 @@ def validate_invoice_body(body):
     total = _check_lines(chk, body.get("lines"), "is invoiced twice", _check_invoice_line)
     _check_totals(chk, body.get("totals"), total)
     return chk.details
+
+
+# ------------------------------------------------------------ 9.2 document
+#: the longest ``content_base64`` that can decode to :data:`DOCUMENT_MAX_BYTES`
+BASE64_MAX = 4 * -(-DOCUMENT_MAX_BYTES // 3)
+
+
+def _file_name_problem(name):
+    """:return: why ``name`` is not a document's file name, or ``None``."""
+    if not isinstance(name, str):
+        return "must be a string"
+    if not 1 <= len(name) <= FILE_NAME_MAX:
+        return f"must be 1-{FILE_NAME_MAX} characters"
+    # Cc: control characters (C0, DEL, C1); Cs: a lone surrogate, which is no text at all
+    if any(char in "/\\" or unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        return "must not contain /, \\ or control characters"
+    return None
+
+
+def validate_document_fields(body):
+    """Check an upload body (9.2) but its content: ``file_name``,
+    ``content_type``, ``kind``, ``line_ref`` and ``description``. Whether the
+    RO has that line is the server's job.
+
+    :return: the 422 details, empty when valid
+    """
+    chk, body = _body_checker(body)
+    if body is None:
+        return chk.details
+    if body.get("file_name") is None:
+        chk.error("file_name", "is required")
+    else:
+        problem = _file_name_problem(body["file_name"])
+        if problem:
+            chk.error("file_name", problem)
+    chk.choice(body, "content_type", "", DOCUMENT_CONTENT_TYPES)
+    chk.choice(body, "kind", "", DOCUMENT_KINDS)
+    if body.get("line_ref") is not None:  # optional: the document is then the RO's
+        chk.ref(body, "line_ref", "")
+    chk.text(body, "description", "", required=False, max_len=TEXT_MAX)
+    return chk.details
+
+
+def validate_document_content(content_type, content, field="content_base64"):
+    """Check a document's decoded content: 1 byte to 10 MiB, starting with the
+    bytes of its ``content_type`` (JPEG, PNG, PDF; HEIC's ``ftyp`` at offset 4).
+
+    :param field: the name the details give the content
+    :return: the 422 details, empty when valid
+    """
+    if not content:
+        return [{"field": field, "message": "must not be empty (at least 1 byte)"}]
+    if len(content) > DOCUMENT_MAX_BYTES:
+        return [{"field": field, "message": f"must be at most {DOCUMENT_MAX_BYTES} bytes (10 MiB), "
+                                            f"not {len(content)}"}]
+    magic = DOCUMENT_MAGIC.get(content_type)
+    if magic is not None:
+        offset, expected = magic
+        if bytes(content[offset:offset + len(expected)]) != expected:
+            where = f" at byte {offset}" if offset else ""
+            return [{"field": field, "message": f"is not a {content_type} file: it must have the bytes "
+                                                f"{expected.hex(' ').upper()}{where}"}]
+    return []
+
+
+def decode_document_body(body):
+    """Check an upload body (9.2), its content included, and decode it.
+
+    :return: ``(content, details)``: the decoded bytes (``None`` when the body
+        is not valid) and the 422 details, empty when valid
+    """
+    details = validate_document_fields(body)
+    if not isinstance(body, dict):
+        return None, details
+    encoded = body.get("content_base64")
+    content = None
+    if encoded is None:
+        details.append({"field": "content_base64", "message": "is required"})
+    elif not isinstance(encoded, str):
+        details.append({"field": "content_base64", "message": "must be a base64 string"})
+    elif len(encoded) > BASE64_MAX:  # too large for any valid content: not decoded at all
+        details.append({"field": "content_base64",
+                        "message": f"must decode to at most {DOCUMENT_MAX_BYTES} bytes (10 MiB)"})
+    else:
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            details.append({"field": "content_base64",
+                            "message": "must be standard base64 (RFC 4648: A-Z a-z 0-9 + /, with = padding, "
+                                       "no line breaks)"})
+        else:
+            details += validate_document_content(body.get("content_type"), content)
+    return (None if details else content), details
