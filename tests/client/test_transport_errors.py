@@ -16,23 +16,7 @@ import autointegrate as ai
 from autointegrate.client import TokenCache
 from autointegrate_sim import Simulator
 
-from .test_client_http import CLIENT_ID, SECRET, Admin, Sleeps, assert_one_ro, body, make_client
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = Simulator(fleets={"ENT-0042": None}, client_id=CLIENT_ID, client_secret=SECRET,
-                          shop_id="SHOP-17").start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def admin(sim):
-    admin = Admin(sim.url)
-    admin.post("/reset", {"tokens": True})
-    yield admin
-    admin.post("/faults", {})
+from .helpers import CLIENT_ID, SECRET, Sleeps, assert_one_ro, body, make_client
 
 
 def wait_for(predicate, timeout=5):
