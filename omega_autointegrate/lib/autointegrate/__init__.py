@@ -11,7 +11,7 @@ build on it, and it never imports Odoo.
 - :mod:`.client`: the HTTP client, :mod:`.errors` its typed errors
 """
 
-from .client import Client, Token
+from .client import Client, DocumentContent, Token
 from .errors import (
     AuthError,
     AutoIntegrateError,
@@ -24,6 +24,7 @@ from .errors import (
     InvalidStateError,
     NoAnswerError,
     NotFoundError,
+    PayloadTooLargeError,
     ProtocolError,
     RateLimitedError,
     RevisionConflictError,
@@ -44,12 +45,14 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "DocumentContent",
     "DuplicateROError",
     "ForbiddenError",
     "IdempotencyKeyReusedError",
     "InvalidStateError",
     "NoAnswerError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "ProtocolError",
     "RateLimitedError",
     "RevisionConflictError",

@@ -9,6 +9,9 @@ transient failures. Because the key depends only on the body, a retry after a
 timeout replays the fleet's stored answer instead of creating a second RO.
 """
 
+import base64
+import binascii
+import hashlib
 import ipaddress
 import json
 import logging
@@ -17,13 +20,14 @@ import random
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from . import answers, bodies, formatting
+from .contract import DOCUMENT_BODY_MAX_BYTES, DOCUMENT_MAX_BYTES
 from .errors import (
     ERROR_CLASSES,
     STATUS_CLASSES,
@@ -31,6 +35,7 @@ from .errors import (
     AutoIntegrateError,
     ConfigurationError,
     NoAnswerError,
+    PayloadTooLargeError,
     ProtocolError,
     RateLimitedError,
     ServerError,
@@ -369,6 +374,79 @@ class Client:
             raise ProtocolError("AutoIntegrate's notes answer has no items list", retryable=False)
         return [self._note(note) for note in items]
 
+    # -------------------------------------------------------------- documents
+    def upload_document(self, ro_id, file_name, content_type, content, kind, line_ref=None, description=None, *,
+                        idempotency_key=None):
+        """Upload a document to an RO, or to one of its lines (9.2).
+
+        Checked before anything is sent: the file name, the content type, the
+        kind, the description, the content (1 byte to 10 MiB, starting like a
+        file of its type) and the body (at most 15 MiB). The Idempotency-Key
+        is derived from the body, content included, so a retry after a lost
+        answer never stores the document twice; the fleet also answers the
+        document it has when the same content is uploaded again for the same
+        line and kind.
+
+        :param content: the file's bytes
+        :param kind: one of ``contract.DOCUMENT_KINDS``
+        :return: the document object (without its content)
+        :raise ValidationError: the document breaks the contract (nothing
+            sent) or the fleet refused it (422, e.g. an unknown ``line_ref``)
+        :raise PayloadTooLargeError: the body is larger than the fleet accepts
+        :raise InvalidStateError: the RO is completed or cancelled
+        """
+        path = self._ro_path(ro_id, "documents")
+        fields = {"file_name": file_name, "content_type": content_type, "kind": kind, "line_ref": line_ref,
+                  "description": description}
+        details = bodies.validate_document_fields(fields)
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            details.append({"field": "content", "message": "must be the file's bytes"})
+        else:
+            content = bytes(content)
+            details += bodies.validate_document_content(content_type, content, field="content")
+        self._validate(details, "document")
+        data = _encode(dict(fields, content_base64=base64.b64encode(content).decode("ascii")))
+        if len(data) > DOCUMENT_BODY_MAX_BYTES:
+            detail = {"field": "content", "message": f"makes a body of {len(data)} bytes; the fleet accepts at "
+                                                     f"most {DOCUMENT_BODY_MAX_BYTES}"}
+            raise PayloadTooLargeError(f"The document is too large to send: {detail['message']}", details=[detail])
+        # the log keeps what was sent but the content, which it names by size and digest
+        log_body = formatting.canonical_json(dict(fields, content_base64=(
+            f"<{len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()}>")))
+        return self._document(self._send_body("POST", path, data, idempotency_key, f"{ro_id}:document",
+                                              encoded=True, log_body=log_body))
+
+    def documents(self, ro_id):
+        """:return: the RO's document objects (9.3), oldest first, without content"""
+        data = self._request("GET", self._ro_path(ro_id, "documents"))
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise ProtocolError("AutoIntegrate's documents answer has no items list", retryable=False)
+        return [self._document(document) for document in items]
+
+    def document_content(self, ro_id, document_id):
+        """Download a document's content (9.3), checked against the answer's
+        ``Digest: sha-256=...`` header and the 10 MiB limit.
+
+        :return: a :class:`DocumentContent`
+        :raise NotFoundError: the RO has no such document
+        :raise ProtocolError: no digest, a digest the content does not match,
+            or more than 10 MiB
+        """
+        if not isinstance(document_id, str) or not document_id:
+            raise ConfigurationError("a document id is required")
+        path = self._ro_path(ro_id, "documents/" + quote(document_id, safe="") + "/content")
+        content, headers = self._request("GET", path, raw=True, max_bytes=DOCUMENT_MAX_BYTES)
+        expected = _digest_sha256(headers.get("Digest"))
+        if expected is None:
+            raise ProtocolError(f"AutoIntegrate sent document {document_id} without a sha-256 Digest header",
+                                retryable=False)
+        if hashlib.sha256(content).digest() != expected:
+            raise ProtocolError(f"AutoIntegrate sent document {document_id} with content ({len(content)} bytes) "
+                                "that does not match its Digest header", retryable=False)
+        content_type = (headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
+        return DocumentContent(content, content_type, hashlib.sha256(content).hexdigest())
+
     # --------------------------------------------------------------- plumbing
     @staticmethod
     def _ro_path(ro_id, action=None):
@@ -384,50 +462,55 @@ class Client:
             # the wire protocol's own ValidationError, not Odoo's: the addon translates what it shows
             raise ValidationError(f"The {what} is not valid: {fields}", details=details)  # pylint: disable=translation-required
 
-    def _send_body(self, method, path, body, idempotency_key, key_prefix):
-        """Send a JSON body, encoded once (:func:`_encode`); without an
-        ``idempotency_key``, the key is ``key_prefix`` and the digest of the
-        bytes sent. :return: the decoded JSON answer"""
-        data = _encode(body)
+    def _send_body(self, method, path, body, idempotency_key, key_prefix, *, encoded=False, **options):
+        """Send a JSON body, encoded once (:func:`_encode`; ``encoded``: ``body``
+        is already its bytes); without an ``idempotency_key``, the key is
+        ``key_prefix`` and the digest of the bytes sent. :return: the decoded JSON answer"""
+        data = body if encoded else _encode(body)
         key = idempotency_key or f"{key_prefix}:{formatting.bytes_digest(data)}"
-        return self._request(method, path, json_data=data, idempotency_key=key)
+        return self._request(method, path, json_data=data, idempotency_key=key, **options)
 
     def _backoff(self, attempt):
         delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return delay * (0.5 + random.random() / 2)  # jitter spreads retries of many workers
 
-    def _request(self, method, path, *, json_data=None, form=None, params=None, idempotency_key=None, auth=True):
-        """Send one call with retries; :return: the decoded JSON answer.
+    def _request(self, method, path, *, json_data=None, form=None, params=None, idempotency_key=None, auth=True,
+                 log_body=None, raw=False, max_bytes=MAX_RESPONSE_BYTES):
+        """Send one call with retries.
 
         :param json_data: the JSON body, encoded (:func:`_encode`): the
             idempotency key was derived from these very bytes
+        :param log_body: what the exchange log shows of the body (default: the body)
+        :param raw: answer ``(bytes, headers)`` instead of decoding JSON
+        :param max_bytes: the largest answer read
+        :return: the decoded JSON answer (see ``raw``)
         """
         if method in ("POST", "PUT") and auth and not idempotency_key:
             raise ConfigurationError(f"{method} {path} needs an idempotency key")
-        url = self.base_url + path
-        data = None
-        headers = {"Accept": "application/json"}
+        call = _Call(method, path, self.base_url + path, params=params, log_body=log_body, raw=raw,
+                     max_bytes=max_bytes)
+        call.headers["Accept"] = "*/*" if raw else "application/json"
         if json_data is not None:
-            data = json_data
-            headers["Content-Type"] = "application/json"
+            call.data = json_data
+            call.headers["Content-Type"] = "application/json"
         elif form is not None:
-            data = form
+            call.data = form
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            call.headers["Idempotency-Key"] = idempotency_key
         sent = []  # the attempts that may have reached the fleet
         try:
-            return self._attempts(method, url, path, data, headers, params, auth, sent)
+            return self._attempts(call, auth, sent)
         except UnreachableError as error:
             if not sent:
                 raise
             # the last attempt reached nothing, but an earlier one was sent
-            text = (f"AutoIntegrate's answer to {method} {path} was lost: an earlier attempt was sent to "
-                    f"{self.base_url}, then the fleet could not be reached again ({_unreachable_reason(error)}). "
+            text = (f"AutoIntegrate's answer to {method} {path} was lost: an earlier attempt was sent, then the "
+                    f"fleet could not be reached ({_unreachable_reason(error)}). "
                     + _sent_without_answer(method, idempotency_key))
             raise NoAnswerError(text, idempotency_key=idempotency_key) from error
 
-    def _attempts(self, method, url, path, data, headers, params, auth, sent):
-        """Send ``data`` until an answer, with backoff on transient errors; each
+    def _attempts(self, call, auth, sent):
+        """Send ``call`` until an answer, with backoff on transient errors; each
         failed attempt that may have reached the fleet is added to ``sent``."""
         attempt = 0
         refreshed = False
@@ -436,9 +519,9 @@ class Client:
             token = None
             if auth:
                 token = self._token()
-                headers["Authorization"] = f"Bearer {token.access_token}"
+                call.headers["Authorization"] = f"Bearer {token.access_token}"
             try:
-                return self._send_logged(method, url, path, data, headers, params)
+                return self._send_logged(call)
             except AuthError:
                 if not auth or refreshed:
                     raise
@@ -458,7 +541,7 @@ class Client:
                         raise
                     delay = max(delay, error.retry_after)
                 _logger.info("AutoIntegrate %s %s failed (%s), retry %d in %.2fs",
-                             method, path, error, attempt, delay)
+                             call.method, call.path, error, attempt, delay)
                 self._sleep(delay)
 
     def _secrets(self, headers):
@@ -472,28 +555,28 @@ class Client:
         # longest first, so a secret containing another is replaced whole
         return sorted((secret for secret in secrets if secret), key=len, reverse=True)
 
-    def _send_logged(self, method, url, path, data, headers, params):
+    def _send_logged(self, call):
         """:meth:`_send`, reporting the attempt to ``on_exchange``; a fleet
         echoing the secret or the token never gets it into an error or a log."""
-        secrets = self._secrets(headers)
+        secrets = self._secrets(call.headers)
         if not self.on_exchange:
             try:
-                return self._send(method, url, path, data, headers, params)
+                return self._send(call)
             except AutoIntegrateError as error:
                 _scrub_error(error, secrets)
                 raise
         started = time.monotonic()
         entry = {
-            "method": method,
-            "path": path + (f"?{urlencode(params)}" if params else ""),
+            "method": call.method,
+            "path": call.path + (f"?{urlencode(call.params)}" if call.params else ""),
             "status": None,
-            "idempotency_key": headers.get("Idempotency-Key"),
-            "request_body": _loggable_request(data),
+            "idempotency_key": call.headers.get("Idempotency-Key"),
+            "request_body": call.log_body if call.log_body is not None else _loggable_request(call.data),
             "response_body": None,
             "error": None,
         }
         try:
-            result = self._send(method, url, path, data, headers, params, entry)
+            result = self._send(call, entry)
         except AutoIntegrateError as error:
             entry["error"] = _scrub_error(error, secrets).message
             raise
@@ -507,14 +590,15 @@ class Client:
                 _logger.exception("AutoIntegrate exchange log failed")
         return result
 
-    def _send(self, method, url, path, data, headers, params, entry=None):
+    def _send(self, call, entry=None):
+        method, path = call.method, call.path
         try:
             response = self.session.request(
                 method,
-                url,
-                data=data,
-                headers=headers,
-                params=params,
+                call.url,
+                data=call.data,
+                headers=call.headers,
+                params=call.params,
                 timeout=self.timeout,
                 stream=True,
                 allow_redirects=False,
@@ -530,15 +614,19 @@ class Client:
                 reason = f"no answer within {self.timeout[1]:g} s"
             else:
                 reason = _network_reason(exc)
-            raise self._no_answer(method, path, headers, reason) from exc
+            raise self._no_answer(call, reason) from exc
         with response:
             if entry is not None:
                 entry["status"] = response.status_code
-            raw = self._read(response, method, path, headers)
+            raw = self._read(response, call)
         status = response.status_code
+        success = 200 <= status < 300
         if entry is not None:
-            entry["response_body"] = _loggable_response(path, raw)
-        if 200 <= status < 300:
+            entry["response_body"] = (f"<{len(raw)} bytes of {response.headers.get('Content-Type') or 'content'}>"
+                                      if call.raw and success else _loggable_response(path, raw))
+        if success and call.raw:
+            return raw, response.headers
+        if success:
             try:
                 decoded = json.loads(raw)
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
@@ -548,33 +636,37 @@ class Client:
             return decoded
         raise self._error(response, raw, method, path)
 
-    def _read(self, response, method, path, headers):
+    def _read(self, response, call):
+        declared = response.headers.get("Content-Length")
+        declared = int(declared) if declared and declared.strip().isdigit() else None
+        too_large = ProtocolError(f"AutoIntegrate's answer to {call.method} {call.path} is too large "
+                                  f"(more than {call.max_bytes} bytes)", retryable=False)
+        if declared is not None and declared > call.max_bytes:
+            raise too_large  # refused before reading it
         chunks = []
         size = 0
         try:
             for chunk in response.iter_content(65536):
                 size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise ProtocolError(f"AutoIntegrate's answer to {method} {path} is too large", retryable=False)
+                if size > call.max_bytes:
+                    raise too_large
                 chunks.append(chunk)
         except requests.exceptions.Timeout as exc:
-            raise self._no_answer(method, path, headers, "it did not finish in time") from exc
+            raise self._no_answer(call, "it did not finish in time") from exc
         except requests.exceptions.RequestException as exc:
-            raise self._no_answer(method, path, headers, f"cut off: {_network_reason(exc)}") from exc
+            raise self._no_answer(call, f"cut off: {_network_reason(exc)}") from exc
         # urllib3 1.26 (Odoo 18's pin) returns a body cut short of its
         # Content-Length without a word; 2.x raises (above). Check it here, for both.
-        declared = response.headers.get("Content-Length")
         identity = response.headers.get("Content-Encoding", "identity").strip().lower() == "identity"
-        if identity and declared and declared.strip().isdigit() and size < int(declared):
-            raise self._no_answer(method, path, headers,
-                                  f"cut off after {size} of {int(declared)} bytes")
+        if identity and declared is not None and size < declared:
+            raise self._no_answer(call, f"cut off after {size} of {declared} bytes")
         return b"".join(chunks)
 
-    def _no_answer(self, method, path, headers, reason):
+    def _no_answer(self, call, reason):
         """:return: the :class:`NoAnswerError` of a request that was sent, saying what the user may do."""
-        key = headers.get("Idempotency-Key")
-        text = (f"AutoIntegrate's answer to {method} {path} was lost ({reason}): the request was sent to "
-                f"{self.base_url}. {_sent_without_answer(method, key)}")
+        key = call.headers.get("Idempotency-Key")
+        text = (f"AutoIntegrate's answer to {call.method} {call.path} was lost ({reason}) after the request was "
+                f"sent. {_sent_without_answer(call.method, key)}")
         return NoAnswerError(text, idempotency_key=key)
 
     @staticmethod
@@ -613,8 +705,37 @@ class Client:
         """Check the shape of a note (5.1) so callers can rely on it."""
         return _checked(note, answers.note_problems(note), "a note")
 
+    @staticmethod
+    def _document(document):
+        """Check the shape of a document object (9.1) so callers can rely on it."""
+        return _checked(document, answers.document_problems(document), "a document")
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """A document's bytes as the fleet served them (9.3), checked against its digest."""
+
+    content: bytes
+    content_type: str
+    sha256: str  # hex
+
 
 LOG_BODY_MAX = 64 * 1024
+
+
+@dataclass
+class _Call:
+    """One call as each of its attempts sends it (:meth:`Client._request`)."""
+
+    method: str
+    path: str
+    url: str
+    data: object = None  # bytes of JSON, or a dict for a form
+    headers: dict = field(default_factory=dict)
+    params: dict = None
+    log_body: str = None  # what the exchange log shows of ``data``
+    raw: bool = False  # answer (bytes, headers), not decoded JSON
+    max_bytes: int = MAX_RESPONSE_BYTES
 
 
 def _checked(value, problems, what):
@@ -683,8 +804,8 @@ def _nothing_sent(exc):
 def _sent_without_answer(method, idempotency_key):
     """:return: what a call sent without an answer means, and why sending it again cannot do anything twice."""
     if idempotency_key:
-        return (f"The fleet may have acted on it. Sending it again is safe: it carries the same idempotency key "
-                f"({idempotency_key}), so the fleet answers what it did instead of doing it twice.")
+        return ("The fleet may have acted on it. Sending it again is safe: with the same idempotency key, the "
+                "fleet replays its answer instead of acting twice.")
     if method == "GET":
         return "Reading again is safe: a read changes nothing at the fleet."
     return "Sending it again is safe: this call changes nothing at the fleet."
@@ -733,6 +854,19 @@ def _scrub_error(error, secrets):
     error.args = (error.message,)
     error.details = _scrub(error.details, secrets)
     return error
+
+
+def _digest_sha256(header):
+    """:return: the SHA-256 digest a ``Digest`` header (RFC 3230) gives, or ``None``."""
+    for item in (header or "").split(","):
+        algorithm, sep, value = item.strip().partition("=")
+        if sep and algorithm.strip().lower() == "sha-256":
+            try:
+                digest = base64.b64decode(value.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                return None
+            return digest if len(digest) == hashlib.sha256().digest_size else None
+    return None
 
 
 def _retry_after(value):

@@ -140,6 +140,12 @@ class ValidationError(AutoIntegrateError):
         return out
 
 
+class PayloadTooLargeError(ValidationError):
+    """HTTP 413 ``payload_too_large``, or a body our own checks find larger
+    than the fleet accepts before sending it (a document upload: 15 MiB).
+    A :class:`ValidationError`: the data must change to be accepted."""
+
+
 class IdempotencyKeyReusedError(AutoIntegrateError):
     """HTTP 422 ``idempotency_key_reused``: the key was used with another body."""
 
@@ -185,6 +191,7 @@ ERROR_CLASSES = {
     "duplicate_ro": DuplicateROError,
     "validation_error": ValidationError,
     "idempotency_key_reused": IdempotencyKeyReusedError,
+    "payload_too_large": PayloadTooLargeError,
     "rate_limited": RateLimitedError,
     "server_error": ServerError,
 }
@@ -196,6 +203,7 @@ STATUS_CLASSES = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    413: PayloadTooLargeError,
     422: ValidationError,
     429: RateLimitedError,
 }
