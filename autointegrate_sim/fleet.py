@@ -16,7 +16,13 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from autointegrate.bodies import decode_document_body, validate_invoice_body, validate_note_body, validate_ro_body
+from autointegrate.bodies import (
+    decode_document_body,
+    validate_cancel_body,
+    validate_invoice_body,
+    validate_note_body,
+    validate_ro_body,
+)
 from autointegrate.contract import DOCUMENT_KINDS, NOTE_MAX
 from autointegrate.formatting import is_ref
 
@@ -422,10 +428,10 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         if ro["state"]["status"] in CLOSED:
             raise self._invalid_state(ro)
-        reason = body.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
-            raise invalid([{"field": "reason", "message": f"must be a string of at most {NOTE_MAX} characters"}])
-        ro["cancel_reason"] = reason
+        details = validate_cancel_body(body)
+        if details:
+            raise invalid(details)
+        ro["cancel_reason"] = body.get("reason")
         return 200, self._commit(ro, status="cancelled")
 
     # ------------------------------------------------------ admin: decide

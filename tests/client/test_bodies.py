@@ -147,3 +147,19 @@ def test_trailing_newline_is_not_accepted(value):
     assert formatting.parse_amount(value) is None
     assert not formatting.is_vin(value)
     assert formatting.parse_quantity(value) is None
+
+
+def test_a_lone_surrogate_is_no_text():
+    # what json.loads makes of "\\udc80": no UTF-8 text holds it, so neither side could send or store it
+    body = ro_body(complaint="cracked \udc80", notes=["ok", "bad \udc80"])
+    body["vehicle"]["make"] = "Fo\udc80rd"
+    assert fields(bodies.validate_ro_body(body)) == ["vehicle.make", "complaint", "notes[1]"]
+    assert fields(bodies.validate_note_body({"text": "\ud800"})) == ["text"]
+    assert fields(bodies.validate_cancel_body({"reason": "x\udc80"})) == ["reason"]
+
+
+def test_cancel_rules():
+    assert bodies.validate_cancel_body({}) == [] and bodies.validate_cancel_body({"reason": "Declined"}) == []
+    assert fields(bodies.validate_cancel_body({"reason": 5})) == ["reason"]
+    assert fields(bodies.validate_cancel_body({"reason": "x" * 4001})) == ["reason"]
+    assert fields(bodies.validate_cancel_body(None)) == [""]

@@ -128,6 +128,19 @@ def test_local_validation_sends_nothing(client, admin):
     assert admin.requests_log("/v1/repair-orders") == []
 
 
+def test_text_no_utf_8_can_hold_is_refused_before_sending(client, admin):
+    ro = client.submit(body())
+    with pytest.raises(ai.ValidationError) as info:
+        client.add_note(ro["ro_id"], "bad \udc80 text", idempotency_key="note-x")
+    assert [d["field"] for d in info.value.details] == ["text"]
+    with pytest.raises(ai.ValidationError):
+        client.cancel(ro["ro_id"], "declined \udc80")
+    with pytest.raises(ai.ValidationError):
+        client.cancel(ro["ro_id"], ["not", "text"])
+    assert admin.requests_log(f"/v1/repair-orders/{ro['ro_id']}/notes") == []
+    assert admin.requests_log(f"/v1/repair-orders/{ro['ro_id']}/cancel") == []
+
+
 def test_fleet_validation_error_has_details(client, admin):
     # our own checks cannot know the RO's lines: the fleet's 422 names the field
     ro = client.submit(body())

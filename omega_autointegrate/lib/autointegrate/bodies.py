@@ -44,7 +44,9 @@ class _Checker:
         if not isinstance(value, str):
             self.error(field, "must be a string")
             return None
-        if required and not value.strip():
+        if not _is_unicode(value):
+            self.error(field, "must be text (it holds a lone surrogate, which no UTF-8 text can)")
+        elif required and not value.strip():
             self.error(field, "must not be empty")
         elif len(value) > max_len:
             self.error(field, f"must be at most {max_len} characters")
@@ -97,7 +99,7 @@ class _Checker:
             self.error(prefix + key, "must be a list of strings")
             return []
         for i, note in enumerate(value):
-            if not isinstance(note, str) or not note.strip():
+            if not isinstance(note, str) or not note.strip() or not _is_unicode(note):
                 self.error(f"{prefix}{key}[{i}]", "must be a non-empty string")
             elif len(note) > NOTE_MAX:
                 self.error(f"{prefix}{key}[{i}]", f"must be at most {NOTE_MAX} characters")
@@ -108,6 +110,15 @@ class _Checker:
         if value not in choices:
             self.error(prefix + key, "must be one of " + ", ".join(choices))
         return value
+
+
+def _is_unicode(text):
+    """Whether ``text`` can be sent as UTF-8 (a ``\\udc80`` escape in JSON gives a lone surrogate, which cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _body_checker(body):
@@ -258,6 +269,15 @@ def validate_note_body(body):
     return chk.details
 
 
+# ---------------------------------------------------------------- 6.2 cancel
+def validate_cancel_body(body):
+    """Check a cancel body (6.2): an optional ``reason``."""
+    chk, body = _body_checker(body)
+    if body is not None:
+        chk.text(body, "reason", "", required=False, max_len=NOTE_MAX)
+    return chk.details
+
+
 # --------------------------------------------------------------- 6.1 invoice
 def validate_invoice_body(body):
     """Check the shape of an invoice body (6.1); the rules against the
@@ -286,8 +306,8 @@ def _file_name_problem(name):
         return "must be a string"
     if not 1 <= len(name) <= FILE_NAME_MAX:
         return f"must be 1-{FILE_NAME_MAX} characters"
-    # Cc: control characters (C0, DEL, C1); Cs: a lone surrogate, which is no text at all
-    if any(char in "/\\" or unicodedata.category(char) in ("Cc", "Cs") for char in name):
+    # Cc: control characters (C0, DEL and C1)
+    if not _is_unicode(name) or any(char in "/\\" or unicodedata.category(char) == "Cc" for char in name):
         return "must not contain /, \\ or control characters"
     return None
 

@@ -335,6 +335,7 @@ class Client:
     def cancel(self, ro_id, reason=None, *, idempotency_key=None):
         """Cancel an RO (6.2). :return: the RO state"""
         body = {"reason": reason} if reason else {}
+        self._validate(bodies.validate_cancel_body(body), "cancellation")
         return self._ro_state(self._send_body(
             "POST", self._ro_path(ro_id, "cancel"), body, idempotency_key, f"{ro_id}:cancel"))
 
