@@ -378,6 +378,21 @@ def test_the_idempotency_key_is_the_digest_of_the_bytes_sent(sim, admin, sleeps)
     assert submit["request_body"] == formatting.canonical_json(sent)
 
 
+def test_a_derived_key_stays_within_128_characters(sim, admin, sleeps):
+    """RO ids are the fleet's, up to 128 characters: the key derived from one still fits the contract."""
+    entries = []
+    client = make_client(sim, sleeps, on_exchange=entries.append)
+    for ro_id in ("AI-" + "X" * 125, "AI-" + "X" * 124 + "Y"):
+        with pytest.raises(ai.NotFoundError):
+            client.cancel(ro_id, "Customer declined")
+    keys = [entry["idempotency_key"] for entry in entries if entry["path"].endswith("/cancel")]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert all(len(key) <= 128 and key.startswith("AI-XXX") and key.isascii() for key in keys)
+    ro = client.submit(body())
+    assert client.cancel(ro["ro_id"])["status"] == "cancelled"
+    assert entries[-1]["idempotency_key"].startswith(f"{ro['ro_id']}:cancel:")  # an ordinary id keeps its key
+
+
 def test_clients_of_one_account_share_its_connection(sim, admin, sleeps):
     """Odoo builds a client per request: the second call reuses the first one's connection."""
     cache = SessionCache()

@@ -468,7 +468,7 @@ class Client:
         is already its bytes); without an ``idempotency_key``, the key is
         ``key_prefix`` and the digest of the bytes sent. :return: the decoded JSON answer"""
         data = body if encoded else _encode(body)
-        key = idempotency_key or f"{key_prefix}:{formatting.bytes_digest(data)}"
+        key = idempotency_key or _derived_key(key_prefix, data)
         return self._request(method, path, json_data=data, idempotency_key=key, **options)
 
     def _backoff(self, attempt):
@@ -748,6 +748,19 @@ def _checked(value, problems, what):
             retryable=False,
         )
     return value
+
+
+#: the longest Idempotency-Key the contract allows (3)
+KEY_MAX = 128
+
+
+def _derived_key(prefix, data):
+    """:return: ``"<prefix>:<digest of data>"``, its prefix shortened (and made
+    unique by its own digest) when a long RO id would take it past :data:`KEY_MAX`."""
+    key = f"{prefix}:{formatting.bytes_digest(data)}"
+    if len(key) > KEY_MAX:
+        key = f"{prefix[:KEY_MAX - 51]}~{formatting.bytes_digest(prefix.encode())}:{formatting.bytes_digest(data)}"
+    return key
 
 
 def _encode(body):
