@@ -250,6 +250,16 @@ def _back(ro_id, exc=None):
     return redirect(_ro_url(ro_id) + "?" + urlencode({"msg": exc.message + (f" ({fields})" if fields else "")}))
 
 
+def _apply(sim, ro_id, action, *args, **kwargs):
+    """Run ``action(*args, **kwargs)`` in one transaction, then back to the RO page (with its error, if any)."""
+    try:
+        with sim.store.transaction():
+            action(*args, **kwargs)
+    except ApiError as exc:
+        return _back(ro_id, exc)
+    return _back(ro_id)
+
+
 def decide_form(sim, ro_id, form):
     """``POST /_admin/ui/ro/<ro_id>/decide``: one line, or every line."""
     body = {"decided_by": form.get("decided_by") or WEB_REVIEWER}
@@ -268,24 +278,15 @@ def decide_form(sim, ro_id, form):
                 if form.get(key):
                     spec[key] = form[key].strip()
         body["lines"] = [spec]
-    try:
-        with sim.store.transaction():
-            sim.fleet.decide(ro_id, body)
-    except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+    return _apply(sim, ro_id, sim.fleet.decide, ro_id, body)
 
 
 def note_form(sim, ro_id, form):
     """``POST /_admin/ui/ro/<ro_id>/note``: a fleet note, maybe asking for information."""
     note = {"text": form.get("text", ""), "line_ref": form.get("line_ref") or None,
             "author": form.get("author") or WEB_REVIEWER}
-    try:
-        with sim.store.transaction():
-            sim.fleet.add_note(None, ro_id, note, author_type="fleet", request_info=bool(form.get("request_info")))
-    except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+    return _apply(sim, ro_id, sim.fleet.add_note, None, ro_id, note, author_type="fleet",
+                  request_info=bool(form.get("request_info")))
 
 
 def request_documents_form(sim, ro_id, form):
@@ -293,28 +294,20 @@ def request_documents_form(sim, ro_id, form):
     body = {"items": [{"kind": form.get("kind"), "line_ref": form.get("line_ref") or None,
                        "text": (form.get("text") or "").strip() or None}],
             "author": form.get("author") or WEB_REVIEWER}
-    try:
-        with sim.store.transaction():
-            sim.fleet.request_documents(ro_id, body)
-    except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+    return _apply(sim, ro_id, sim.fleet.request_documents, ro_id, body)
 
 
 def document_form(sim, ro_id, fields):
     """``POST /_admin/ui/ro/<ro_id>/documents`` (multipart): attach a fleet document, its type read from its bytes."""
     file_name, content = fields.get("file", (None, b""))
+
+    def text(name):
+        return fields.get(name, (None, b""))[1].decode("utf-8", "replace").strip() or None
+
     body = {"file_name": file_name or "document", "content_type": sniff_content_type(content) or "",
-            "kind": fields.get("kind", (None, b""))[1].decode("utf-8", "replace"),
-            "line_ref": fields.get("line_ref", (None, b""))[1].decode("utf-8", "replace") or None,
-            "description": fields.get("description", (None, b""))[1].decode("utf-8", "replace").strip() or None,
+            "kind": text("kind"), "line_ref": text("line_ref"), "description": text("description"),
             "content_base64": base64.b64encode(content).decode("ascii")}
-    try:
-        with sim.store.transaction():
-            sim.fleet.upload_document(None, ro_id, body, author_type="fleet")
-    except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+    return _apply(sim, ro_id, sim.fleet.upload_document, None, ro_id, body, author_type="fleet")
 
 
 def document_download(sim, ro_id, document_id, _query):

@@ -1,8 +1,8 @@
 """The client's documents (9): upload, list, download, against the simulator
 over loopback. Every rule of 9.2 is checked before sending (the fleet's
 request log shows nothing sent); a retry or a repeat never stores twice; a
-download's Digest and size are checked, up to 10 MiB (above the 8 MiB the
-JSON answers may take)."""
+download is 10 MiB at most (above the 8 MiB the JSON answers may take); a
+fleet's bad documents answers are in ``test_hostile_answers``."""
 
 import base64
 import hashlib
@@ -12,11 +12,9 @@ import pytest
 
 import autointegrate as ai
 from autointegrate import client as client_module
-from autointegrate.client import TokenCache
 from autointegrate.contract import DOCUMENT_MAX_BYTES
 
 from .helpers import Sleeps, body, make_client
-from .test_hostile_answers import DOCUMENT, BadFleet
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 500
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -147,68 +145,3 @@ def test_the_exchange_log_keeps_no_content(sim, admin, sleeps, ro):
     assert logged["file_name"] == "calibration.pdf" and upload["status"] == 201
     assert download["response_body"] == "<35 bytes of application/pdf>"
     assert base64.b64encode(PDF).decode() not in repr(entries)
-
-
-# ------------------------------------------------------- a hostile fleet
-@pytest.fixture
-def bad_fleet():
-    server = BadFleet()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hostile(bad_fleet):
-    return ai.Client(bad_fleet.url, "hostile-shop", "hostile-secret", token_cache=TokenCache(),
-                     sleep=lambda s: None, max_attempts=2)
-
-
-def digest(content):
-    return "sha-256=" + base64.b64encode(hashlib.sha256(content).digest()).decode()
-
-
-def test_a_download_is_checked_against_its_digest(hostile, bad_fleet):
-    bad_fleet.queue(body=PDF, headers={"Content-Type": "application/pdf", "Digest": digest(PDF)})
-    assert hostile.document_content("AI-1", "D-1").content == PDF
-    bad_fleet.queue(body=PDF, headers={"Content-Type": "application/pdf",
-                                       "Digest": "md5=abc, SHA-256=" + digest(PDF)[8:]})
-    assert hostile.document_content("AI-1", "D-1").content == PDF  # RFC 3230: a list, any case
-    for headers in ({}, {"Digest": digest(PDF + b"x")}, {"Digest": "sha-256=not base64!"},
-                    {"Digest": "sha-256=" + base64.b64encode(b"short").decode()}, {"Digest": "md5=abc"}):
-        bad_fleet.queue(body=PDF, headers=dict(headers, **{"Content-Type": "application/pdf"}))
-        with pytest.raises(ai.ProtocolError, match="Digest") as info:
-            hostile.document_content("AI-1", "D-1")
-        assert not info.value.retryable
-
-
-def test_a_download_over_10_mib_is_refused_unread(hostile, bad_fleet):
-    content = b"%PDF-" + b"\x00" * DOCUMENT_MAX_BYTES
-    bad_fleet.queue(body=content, headers={"Content-Type": "application/pdf", "Digest": digest(content)})
-    with pytest.raises(ai.ProtocolError, match="too large") as info:
-        hostile.document_content("AI-1", "D-1")
-    assert not info.value.retryable
-
-
-def test_a_cut_off_download_is_a_lost_answer(hostile, bad_fleet):
-    bad_fleet.queue(body=PDF, headers={"Digest": digest(PDF)}, cut=10, times=2)
-    with pytest.raises(ai.NoAnswerError, match="cut off"):
-        hostile.document_content("AI-1", "D-1")
-
-
-def test_broken_document_answers_and_413(hostile, bad_fleet):
-    bad_fleet.queue(201, dict(DOCUMENT, sha256="nope"))
-    with pytest.raises(ai.ProtocolError, match="sha256"):
-        hostile.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
-    bad_fleet.queue(200, {"items": [DOCUMENT, dict(DOCUMENT, size="183004")]})
-    with pytest.raises(ai.ProtocolError, match="size"):
-        hostile.documents("AI-1")
-    bad_fleet.queue(200, {"items": None})
-    with pytest.raises(ai.ProtocolError, match="no items list"):
-        hostile.documents("AI-1")
-    bad_fleet.queue(413, {"error": {"code": "payload_too_large", "message": "too big", "details": []}})
-    with pytest.raises(ai.PayloadTooLargeError) as info:
-        hostile.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
-    assert info.value.status == 413 and isinstance(info.value, ai.ValidationError)
-    bad_fleet.queue(413, b"<html>Request Entity Too Large</html>", {"Content-Type": "text/html"})
-    with pytest.raises(ai.PayloadTooLargeError):
-        hostile.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")

@@ -1,11 +1,14 @@
 """The client against a fleet that answers badly: huge, cut off, wrongly typed,
-missing fields, absurdly nested, not UTF-8, HTML error pages, secrets echoed.
+missing fields, absurdly nested, not UTF-8, HTML error pages, secrets echoed,
+documents whose digest is missing or wrong.
 
 A tiny ``http.server`` on loopback serves whatever each test queues. Every
 case must end in a typed :class:`autointegrate.AutoIntegrateError` with a
 short, clear message: never another exception, never a secret.
 """
 
+import base64
+import hashlib
 import json
 import socket
 import threading
@@ -15,6 +18,7 @@ import pytest
 
 import autointegrate as ai
 from autointegrate.client import MAX_RESPONSE_BYTES, TokenCache
+from autointegrate.contract import DOCUMENT_MAX_BYTES
 
 SECRET = "hostile-secret-Zx81"
 TOKEN = "tok-hostile-7f3k9q-abcdef"
@@ -271,3 +275,59 @@ def test_notes_and_changes_answers_are_checked(client, fleet, exchanges):
     with pytest.raises(ai.ProtocolError) as info:
         client.list_notes("AI-7F3K9Q")
     assert_clear(info.value, exchanges)
+
+
+# ------------------------------------------------------------------ documents
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x11" * 100
+
+
+def digest(content):
+    return "sha-256=" + base64.b64encode(hashlib.sha256(content).digest()).decode()
+
+
+def test_a_download_is_checked_against_its_digest(client, fleet, exchanges):
+    fleet.queue(body=PDF, headers={"Content-Type": "application/pdf", "Digest": digest(PDF)})
+    assert client.document_content("AI-1", "D-1").content == PDF
+    fleet.queue(body=PDF, headers={"Content-Type": "application/pdf", "Digest": "md5=abc, SHA-256=" + digest(PDF)[8:]})
+    assert client.document_content("AI-1", "D-1").content == PDF  # RFC 3230: a list, any case
+    for headers in ({}, {"Digest": digest(PDF + b"x")}, {"Digest": "sha-256=not base64!"},
+                    {"Digest": "sha-256=" + base64.b64encode(b"short").decode()}, {"Digest": "md5=abc"}):
+        fleet.queue(body=PDF, headers=dict(headers, **{"Content-Type": "application/pdf"}))
+        with pytest.raises(ai.ProtocolError, match="Digest") as info:
+            client.document_content("AI-1", "D-1")
+        assert_clear(info.value, exchanges)
+        assert not info.value.retryable
+
+
+def test_a_download_over_10_mib_is_refused_unread(client, fleet):
+    content = b"%PDF-" + b"\x00" * DOCUMENT_MAX_BYTES
+    fleet.queue(body=content, headers={"Content-Type": "application/pdf", "Digest": digest(content)})
+    with pytest.raises(ai.ProtocolError, match="too large") as info:
+        client.document_content("AI-1", "D-1")
+    assert not info.value.retryable
+
+
+def test_a_cut_off_download_is_a_lost_answer(client, fleet):
+    fleet.queue(body=PDF, headers={"Digest": digest(PDF)}, cut=10, times=2)
+    with pytest.raises(ai.NoAnswerError, match="cut off"):
+        client.document_content("AI-1", "D-1")
+
+
+def test_broken_document_answers_and_413(client, fleet):
+    fleet.queue(201, dict(DOCUMENT, sha256="nope"))
+    with pytest.raises(ai.ProtocolError, match="sha256"):
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
+    fleet.queue(200, {"items": [DOCUMENT, dict(DOCUMENT, size="183004")]})
+    with pytest.raises(ai.ProtocolError, match="size"):
+        client.documents("AI-1")
+    fleet.queue(200, {"items": None})
+    with pytest.raises(ai.ProtocolError, match="no items list"):
+        client.documents("AI-1")
+    fleet.queue(413, {"error": {"code": "payload_too_large", "message": "too big", "details": []}})
+    with pytest.raises(ai.PayloadTooLargeError) as info:
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
+    assert info.value.status == 413 and isinstance(info.value, ai.ValidationError)
+    fleet.queue(413, b"<html>Request Entity Too Large</html>", {"Content-Type": "text/html"})
+    with pytest.raises(ai.PayloadTooLargeError):
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")

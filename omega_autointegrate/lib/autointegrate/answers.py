@@ -140,9 +140,7 @@ def document_problems(document):
     """
     if not isinstance(document, dict):
         return ["(not an object)"]
-    problems = []
-    if not is_fleet_id(document.get("document_id")):
-        problems.append("document_id")
+    problems = [] if is_fleet_id(document.get("document_id")) else ["document_id"]
     if not is_counter(document.get("size")):
         problems.append("size")
     if not is_sha256(document.get("sha256")):

@@ -61,21 +61,20 @@ class _Checker:
         return value
 
     def amount(self, obj, key, prefix):
-        value = obj.get(key)
-        parsed = parse_amount(value)
-        if value is None:
-            self.error(prefix + key, "is required")
-        elif parsed is None:
-            self.error(prefix + key, 'must be a string amount with two decimals, e.g. "125.00"')
-        return parsed
+        return self._decimal(obj, key, prefix, parse_amount, 'must be a string amount with two decimals, e.g. "125.00"')
 
     def quantity(self, obj, key, prefix):
+        return self._decimal(obj, key, prefix, parse_quantity,
+                             'must be a string quantity with up to three decimals, e.g. "1.500"')
+
+    def _decimal(self, obj, key, prefix, parse, wrong):
+        """:return: the required decimal string ``obj[key]`` parsed by ``parse``; ``wrong`` says why when it is not."""
         value = obj.get(key)
-        parsed = parse_quantity(value)
+        parsed = parse(value)
         if value is None:
             self.error(prefix + key, "is required")
         elif parsed is None:
-            self.error(prefix + key, 'must be a string quantity with up to three decimals, e.g. "1.500"')
+            self.error(prefix + key, wrong)
         return parsed
 
     def integer(self, obj, key, prefix, *, minimum=None, maximum=None):
