@@ -82,3 +82,12 @@ class AdminClient:
 
     def fleet_note(self, ro_id, **body):
         return self._call("POST", f"/ro/{ro_id}/notes", body)
+
+    def request_documents(self, ro_id, items, author=None):
+        """:param items: ``[{"kind", "line_ref", "text"}]`` :return: the RO state"""
+        return self._call("POST", f"/ro/{ro_id}/request_documents",
+                          {"items": items} if author is None else {"items": items, "author": author})
+
+    def fleet_document(self, ro_id, **body):
+        """A fleet-authored document, ``body`` as in 9.2. :return: the document object"""
+        return self._call("POST", f"/ro/{ro_id}/documents", body)

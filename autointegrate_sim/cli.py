@@ -5,7 +5,7 @@ import signal
 import threading
 
 from autointegrate.client import is_loopback_host
-from autointegrate.payload import parse_amount
+from autointegrate.formatting import parse_amount
 
 from .simulator import Simulator
 

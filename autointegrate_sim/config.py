@@ -9,7 +9,7 @@ import copy
 import math
 from urllib.parse import urlsplit
 
-from autointegrate.payload import is_ref, parse_amount
+from autointegrate.formatting import is_ref, parse_amount
 
 CLIENT_KEYS = ("client_secret", "shop_id", "fleets", "webhook_url", "webhook_secret")
 NUMBER_KEYS = {

@@ -9,7 +9,7 @@ import re
 
 from . import ui
 from .errors import ApiError, invalid
-from .web import is_digits, json_response, parse_form, parse_json_object, query_params, route
+from .web import is_digits, json_response, parse_form, parse_json_object, parse_multipart, query_params, route
 
 ADMIN_RO = r"/_admin/ro/(?P<ro_id>[^/]+)"
 UI_RO = r"/_admin/ui/ro/(?P<ro_id>[^/]+)"
@@ -25,6 +25,8 @@ def handle(sim, method, path, query, raw, headers):
     (target, kind), params = route(ROUTES, method, path)
     if kind == "form":
         return target(sim, *params.values(), parse_form(raw))
+    if kind == "upload":
+        return target(sim, *params.values(), parse_multipart(raw, headers.get("Content-Type")))
     if kind == "page":
         return target(sim, *params.values(), query_params(query))
     body = query_params(query) if method in ("GET", "DELETE") else _body(raw)
@@ -116,6 +118,14 @@ def fleet_note(sim, ro_id, body):
     return sim.fleet.add_note(None, ro_id, note, author_type="fleet", request_info=request_info)
 
 
+def request_documents(sim, ro_id, body):
+    return sim.fleet.request_documents(ro_id, body)
+
+
+def fleet_document(sim, ro_id, body):
+    return sim.fleet.upload_document(None, ro_id, body, author_type="fleet")
+
+
 ROUTES = [
     (re.compile(r"^/_admin/?$"), {"GET": (ui.index_page, "page")}),
     (re.compile(r"^/_admin/reset$"), {"POST": (reset, "json")}),
@@ -128,7 +138,12 @@ ROUTES = [
     (re.compile(f"^{ADMIN_RO}$"), {"GET": (get_ro, "json")}),
     (re.compile(f"^{ADMIN_RO}/decide$"), {"POST": (decide, "json")}),
     (re.compile(f"^{ADMIN_RO}/notes$"), {"POST": (fleet_note, "json")}),
+    (re.compile(f"^{ADMIN_RO}/request_documents$"), {"POST": (request_documents, "json")}),
+    (re.compile(f"^{ADMIN_RO}/documents$"), {"POST": (fleet_document, "json")}),
     (re.compile(f"^{UI_RO}$"), {"GET": (ui.ro_page, "page")}),
     (re.compile(f"^{UI_RO}/decide$"), {"POST": (ui.decide_form, "form")}),
     (re.compile(f"^{UI_RO}/note$"), {"POST": (ui.note_form, "form")}),
+    (re.compile(f"^{UI_RO}/request_documents$"), {"POST": (ui.request_documents_form, "form")}),
+    (re.compile(f"^{UI_RO}/documents$"), {"POST": (ui.document_form, "upload")}),
+    (re.compile(f"^{UI_RO}/documents/(?P<document_id>[^/]+)$"), {"GET": (ui.document_download, "page")}),
 ]

@@ -5,7 +5,7 @@ class ApiError(Exception):
     """An answer in the contract's error shape."""
 
     CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
-             409: "invalid_state", 413: "bad_request", 422: "validation_error", 429: "rate_limited"}
+             409: "invalid_state", 413: "payload_too_large", 422: "validation_error", 429: "rate_limited"}
 
     def __init__(self, status, code=None, message="", details=None, headers=None):
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""The fleet's business rules: RO states, decisions, notes, invoices.
+"""The fleet: RO states, decisions, notes, invoices, kept in the store.
 
 Every public method runs inside one store transaction (so under the store's
 lock) and either returns ``(status, body)`` or raises :class:`ApiError`
@@ -7,6 +7,8 @@ before changing anything. Every change of an RO goes through
 one webhook event.
 """
 
+import base64
+import hashlib
 import hmac
 import secrets
 import string
@@ -14,52 +16,46 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from autointegrate.payload import (
-    LINE_STATUSES,
-    NOTE_MAX,
-    derive_ro_status,
-    format_amount,
-    format_quantity,
-    parse_amount,
-    parse_quantity,
+from autointegrate.bodies import (
+    decode_document_body,
+    validate_cancel_body,
     validate_invoice_body,
     validate_note_body,
     validate_ro_body,
 )
+from autointegrate.contract import DOCUMENT_KINDS, NOTE_MAX
+from autointegrate.formatting import is_ref
 
 from .errors import ApiError, invalid
+from .rules import (
+    APPROVED,
+    CLOSED,
+    approved_line,
+    approved_total,
+    decide_line,
+    decide_specs,
+    derive_ro_status,
+    invoice_line_problems,
+    pending_line,
+    same_line,
+)
 from .store import rfc3339
-from .web import is_digits, parse_form
+from .web import Response, is_digits, parse_form
 
 RO_ID_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
-APPROVED = ("approved", "adjusted")
-CLOSED = ("completed", "cancelled")
 LIST_LIMIT_DEFAULT = 100
 LIST_LIMIT_MAX = 500
 STATE_KEYS = ("ro_id", "shop_ro_ref", "fleet_company_id", "revision", "status", "authorization_number",
               "decided_at", "decided_by", "updated_at", "sequence", "approved_total", "lines")
 DEFAULT_FLEET_AUTHOR = "Fleet reviewer"
-
-
-def _same_line(old, new):
-    """Whether two submitted lines are equal in everything but their notes."""
-    for key in ("type", "service_code", "description"):
-        if old.get(key) != new.get(key):
-            return False
-    if old.get("taxable", False) != new.get("taxable", False):
-        return False
-    return all(Decimal(old[key]) == Decimal(new[key]) for key in ("quantity", "unit_price", "amount"))
-
-
-def _pending_line(line_ref):
-    return {"line_ref": line_ref, "status": "pending", "approved_quantity": None, "approved_amount": None,
-            "reason": None}
-
-
-def _approved_line(requested):
-    return {"line_ref": requested["line_ref"], "status": "approved",
-            "approved_quantity": format_quantity(requested["quantity"]),
-            "approved_amount": format_amount(requested["amount"]), "reason": None}
+#: the note of a documents request (9.4) whose item has no text of its own
+REQUEST_TEXTS = {
+    "photo": "Please send photos.",
+    "calibration_report": "Please send the ADAS calibration report.",
+    "estimate": "Please send the estimate.",
+    "purchase_order": "Please send the purchase order.",
+    "other": "Please send the documents asked for.",
+}
 
 
 class Fleet:
@@ -125,15 +121,24 @@ class Fleet:
         return ro
 
     def full_state(self, ro):
-        """:return: the RO state of section 4.4, notes included."""
+        """:return: the RO state of section 4.4, notes and documents included."""
         state = ro["state"]
         out = {key: state[key] for key in STATE_KEYS}
         out["notes"] = self.store.notes(ro["ro_id"])
+        # an RO stored by an older simulator has neither: it has no invoice and was asked for nothing
+        out["invoice"] = state.get("invoice")
+        out["documents"] = self.store.documents(ro["ro_id"])
+        out["documents_requested"] = state.get("documents_requested") or []
         # kept in the stored state once the invoice is accepted, so every later read shows them
         for key in ("invoice_status", "invoice_number"):
             if key in state:
                 out[key] = state[key]
         return out
+
+    def _invalid_state(self, ro, message=None):
+        """:return: the 409 ``invalid_state`` of an action the RO's status does not allow; its
+        ``details`` carry the RO state (as ``revision_conflict`` does), which tells the shop why."""
+        return ApiError(409, "invalid_state", message or f"the RO is {ro['state']['status']}", [self.full_state(ro)])
 
     def _new_ro_id(self):
         while True:
@@ -159,7 +164,7 @@ class Fleet:
         lines = ro["state"]["lines"]
         pending = [i for i, line in enumerate(lines) if line["status"] == "pending"]
         for i in pending:
-            lines[i] = _approved_line(requested[lines[i]["line_ref"]])
+            lines[i] = approved_line(requested[lines[i]["line_ref"]])
         if pending:
             ro["state"]["decided_by"] = "Auto-approval"
             ro["state"]["decided_at"] = rfc3339()
@@ -188,11 +193,11 @@ class Fleet:
         """
         state = ro["state"]
         state["status"] = status or derive_ro_status(state["lines"], state.get("status"))
+        if state["status"] != "info_requested":
+            state["documents_requested"] = []  # asked for while the fleet waited; it no longer does
         if state["authorization_number"] is None and any(line["status"] in APPROVED for line in state["lines"]):
             state["authorization_number"] = f"AUTH-{secrets.randbelow(10**6):06d}"
-        # the sum over approved and adjusted lines; "0.00" (not null) when none is approved
-        approved = [Decimal(line["approved_amount"]) for line in state["lines"] if line["status"] in APPROVED]
-        state["approved_total"] = format_amount(sum(approved, Decimal(0)))
+        state["approved_total"] = approved_total(state["lines"])
         state["sequence"] = self.store.next_counter("sequence")
         # second precision may repeat the previous stamp; it never goes backwards
         state["updated_at"] = max(rfc3339(), state.get("updated_at") or "")
@@ -227,7 +232,8 @@ class Fleet:
             "ro_id": ro_id, "shop_ro_ref": body["shop_ro_ref"], "fleet_company_id": fleet_id, "revision": 1,
             "status": "pending", "authorization_number": None, "decided_at": None, "decided_by": None,
             "updated_at": None, "sequence": 0, "approved_total": "0.00",
-            "lines": [_pending_line(line["line_ref"]) for line in body["lines"]],
+            "lines": [pending_line(line["line_ref"]) for line in body["lines"]],
+            "invoice": None, "documents_requested": [],
         }
         ro = {"ro_id": ro_id, "client_id": client_id, "state": state, "body": body}
         self._auto_approve(ro)
@@ -241,7 +247,7 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         state = ro["state"]
         if state["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {state['status']}")
+            raise self._invalid_state(ro)
         details = validate_ro_body(body, resubmit=True)
         for key in ("fleet_company_id", "shop_id", "shop_ro_ref"):
             if key in body and body[key] != ro["body"][key]:
@@ -256,8 +262,8 @@ class Fleet:
         new_lines = []
         for line in body["lines"]:
             ref = line["line_ref"]
-            keep = ref in old_lines and _same_line(old_lines[ref], line)
-            new_lines.append(decisions[ref] if keep else _pending_line(ref))
+            keep = ref in old_lines and same_line(old_lines[ref], line)
+            new_lines.append(decisions[ref] if keep else pending_line(ref))
         state["lines"] = new_lines
         state["revision"] += 1
         ro["body"] = body
@@ -302,13 +308,13 @@ class Fleet:
         ro = self._own_ro(client_id, ro_id)
         status = ro["state"]["status"]
         if status in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {status}")
+            raise self._invalid_state(ro)
         details = validate_note_body(body)
         if author_type == "fleet" and not isinstance(request_info, bool):
             details.append({"field": "request_info", "message": "must be true or false"})
         line_ref = body.get("line_ref")
-        if not details and line_ref is not None and line_ref not in {ln["line_ref"] for ln in ro["state"]["lines"]}:
-            details.append({"field": "line_ref", "message": f"the RO has no line {line_ref}"})
+        if not details:
+            details += _unknown_line(ro, line_ref, "line_ref")
         if details:
             raise invalid(details)
         if author_type == "shop":
@@ -328,22 +334,92 @@ class Fleet:
             notes = [note for note in notes if note["line_ref"] == query["line_ref"]]
         return 200, {"items": notes}
 
+    # -------------------------------------------------------- 9 documents
+    def upload_document(self, client_id, ro_id, body, author_type="shop"):
+        """A document by the shop (9.2) or, from the admin API, by the fleet.
+
+        :return: ``(201, new document)``, or ``(200, the document)`` when the
+            RO already has that content for that line and kind
+        """
+        ro = self._own_ro(client_id, ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise self._invalid_state(ro)
+        content, details = decode_document_body(body)
+        line_ref = body.get("line_ref")
+        if is_ref(line_ref):
+            details += _unknown_line(ro, line_ref, "line_ref")
+        if details:
+            raise invalid(details)
+        sha256 = hashlib.sha256(content).hexdigest()
+        existing = self.store.find_document(ro_id, sha256, line_ref, body["kind"])
+        if existing is not None:
+            return 200, existing
+        document = self.store.add_document({
+            "ro_id": ro_id, "author_type": author_type, "kind": body["kind"], "line_ref": line_ref,
+            "file_name": body["file_name"], "content_type": body["content_type"], "size": len(content),
+            "sha256": sha256, "description": body.get("description"), "uploaded_at": rfc3339(),
+        }, content)
+        # the status stays: in info_requested the shop answers with a note or a resubmission
+        self._commit(ro, "ro.document_added")
+        return 201, document
+
+    def list_documents(self, client_id, ro_id, query):
+        self._own_ro(client_id, ro_id)
+        return 200, {"items": self.store.documents(ro_id)}
+
+    def document_file(self, client_id, ro_id, document_id):
+        """:return: ``(document object, content bytes)``
+        :raise ApiError: 404 when the RO has no such document"""
+        self._own_ro(client_id, ro_id)
+        found = self.store.document_content(ro_id, document_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"RO {ro_id} has no document {document_id}")
+        return found
+
+    def document_content(self, client_id, ro_id, document_id, query=None):
+        """:return: a :class:`~autointegrate_sim.web.Response` with the document's bytes and their ``Digest`` (9.3)."""
+        document, content = self.document_file(client_id, ro_id, document_id)
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode("ascii")
+        return Response(200, content, {"Digest": f"sha-256={digest}", "X-Content-Type-Options": "nosniff"},
+                        content_type=document["content_type"])
+
+    def request_documents(self, ro_id, body):
+        """``POST /_admin/ro/{ro_id}/request_documents`` (9.4): the fleet asks for
+        documents; the RO waits in ``info_requested``, each item a fleet note."""
+        ro = self._ro(ro_id)
+        if ro["state"]["status"] in CLOSED:
+            raise self._invalid_state(ro)
+        items, details = _requested_items(body)
+        for field, item in items:
+            details += _unknown_line(ro, item["line_ref"], field + ".line_ref")
+        if details:
+            raise invalid(details)
+        author = body.get("author") or DEFAULT_FLEET_AUTHOR
+        for _field, item in items:
+            self._insert_note(ro_id, item["line_ref"], "fleet", author, item["text"])
+        ro["state"]["documents_requested"] = (ro["state"].get("documents_requested") or []) + [
+            item for _field, item in items]
+        return 200, self._commit(ro, "ro.note_added", status="info_requested")
+
     # -------------------------------------------------------- 6.1 invoice
     def invoice(self, client_id, ro_id, body):
         ro = self._own_ro(client_id, ro_id)
         state = ro["state"]
         if state["status"] in ("pending", "info_requested") + CLOSED:
-            raise ApiError(409, "invalid_state", f"an RO that is {state['status']} cannot be invoiced")
+            raise self._invalid_state(ro, f"an RO that is {state['status']} cannot be invoiced")
         details = validate_invoice_body(body)
         if details:
             raise invalid(details)
         decided = {line["line_ref"]: line for line in state["lines"]}
         for i, line in enumerate(body["lines"]):
-            details += _invoice_line_problems(i, line, decided.get(line["line_ref"]))
+            details += invoice_line_problems(i, line, decided.get(line["line_ref"]))
         if details:
             raise invalid(details, "the invoice exceeds what the fleet approved")
         state["invoice_status"] = "approved"
         state["invoice_number"] = body["invoice_number"]
+        # what the fleet holds, in every later state: a shop whose answer was lost reads it there
+        state["invoice"] = {"invoice_number": body["invoice_number"], "invoice_date": body["invoice_date"],
+                            "total": body["totals"]["total"], "accepted_at": rfc3339()}
         ro["invoice"] = body
         return 200, self._commit(ro, status="completed")
 
@@ -351,11 +427,11 @@ class Fleet:
     def cancel(self, client_id, ro_id, body):
         ro = self._own_ro(client_id, ro_id)
         if ro["state"]["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
-        reason = body.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
-            raise invalid([{"field": "reason", "message": f"must be a string of at most {NOTE_MAX} characters"}])
-        ro["cancel_reason"] = reason
+            raise self._invalid_state(ro)
+        details = validate_cancel_body(body)
+        if details:
+            raise invalid(details)
+        ro["cancel_reason"] = body.get("reason")
         return 200, self._commit(ro, status="cancelled")
 
     # ------------------------------------------------------ admin: decide
@@ -363,19 +439,19 @@ class Fleet:
         """``POST /_admin/ro/{ro_id}/decide`` (section 8)."""
         ro = self._ro(ro_id)
         if ro["state"]["status"] in CLOSED:
-            raise ApiError(409, "invalid_state", f"the RO is {ro['state']['status']}")
-        specs, details = _decide_specs(body)
+            raise self._invalid_state(ro)
+        specs, details = decide_specs(body)
         requested = {line["line_ref"]: line for line in ro["body"]["lines"]}
         lines = {line["line_ref"]: line for line in ro["state"]["lines"]}
         if body.get("all") in ("approved", "denied"):
             for ref in lines:
-                lines[ref] = _decide_line(requested[ref], {"status": body["all"]}, "all", details)
+                lines[ref] = decide_line(requested[ref], {"status": body["all"]}, "all", details)
         for field, spec in specs:
             ref = spec.get("line_ref")
             if not isinstance(ref, str) or ref not in requested:
                 details.append({"field": field + ".line_ref", "message": f"the RO has no line {ref}"})
             else:
-                lines[ref] = _decide_line(requested[ref], spec, field, details)
+                lines[ref] = decide_line(requested[ref], spec, field, details)
         if details:
             raise invalid(details)
         state = ro["state"]
@@ -394,6 +470,42 @@ class Fleet:
 
 
 # --------------------------------------------------------------- parsing
+def _unknown_line(ro, line_ref, field):
+    """:return: the 422 detail of a ``line_ref`` the RO does not have (none for ``None``)."""
+    if line_ref is None or line_ref in {line["line_ref"] for line in ro["state"]["lines"]}:
+        return []
+    return [{"field": field, "message": f"the RO has no line {line_ref}"}]
+
+
+def _requested_items(body):
+    """:return: ``([(field, {"kind", "line_ref", "text"})...], details)`` of a documents request (9.4);
+    an item without text gets one saying what is asked for."""
+    items = body.get("items")
+    details = []
+    author = body.get("author")
+    if author is not None and (not isinstance(author, str) or not 0 < len(author) <= 128):
+        details.append({"field": "author", "message": "must be a string of 1-128 characters"})
+    if not isinstance(items, list) or not items:
+        return [], details + [{"field": "items", "message": "must be a list of at least one {kind, line_ref, text}"}]
+    out = []
+    for i, item in enumerate(items):
+        field = f"items[{i}]"
+        if not isinstance(item, dict):
+            details.append({"field": field, "message": "must be an object"})
+            continue
+        kind, line_ref, text = item.get("kind"), item.get("line_ref"), item.get("text")
+        if kind not in DOCUMENT_KINDS:
+            details.append({"field": field + ".kind", "message": "must be one of " + ", ".join(DOCUMENT_KINDS)})
+        if line_ref is not None and not is_ref(line_ref):
+            details.append({"field": field + ".line_ref", "message": "must be a line_ref or null"})
+            line_ref = None
+        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > NOTE_MAX):
+            details.append({"field": field + ".text", "message": f"must be 1-{NOTE_MAX} characters or null"})
+        default = REQUEST_TEXTS[kind] if kind in DOCUMENT_KINDS else ""
+        out.append((field, {"kind": kind, "line_ref": line_ref, "text": text or default}))
+    return out, details
+
+
 def _parse_since(value):
     """:return: ``updated_since`` as a second-precision UTC stamp ('' when absent)."""
     if value is None or value == "":
@@ -420,95 +532,3 @@ def _parse_limit(value):
     if limit < 1:
         raise ApiError(400, "bad_request", "limit must be at least 1")
     return min(limit, LIST_LIMIT_MAX)
-
-
-def _invoice_line_problems(i, line, decided):
-    prefix = f"lines[{i}]."
-    if decided is None:
-        return [{"field": prefix + "line_ref", "message": f"the RO has no line {line['line_ref']}"}]
-    if decided["status"] not in APPROVED:
-        return [{"field": prefix + "line_ref", "message": f"line {line['line_ref']} is {decided['status']}"}]
-    problems = []
-    if Decimal(line["quantity"]) > Decimal(decided["approved_quantity"]):
-        problems.append({"field": prefix + "quantity",
-                         "message": f"exceeds the approved quantity {decided['approved_quantity']}"})
-    if Decimal(line["amount"]) > Decimal(decided["approved_amount"]):
-        problems.append({"field": prefix + "amount",
-                         "message": f"exceeds the approved amount {decided['approved_amount']}"})
-    return problems
-
-
-def _decide_specs(body):
-    """:return: ``([(field, line spec)...], details)`` from ``lines`` given as a list or an object."""
-    details = []
-    if body.get("all") not in (None, "approved", "denied"):
-        details.append({"field": "all", "message": "must be approved or denied"})
-    if body.get("status") not in (None, "info_requested"):
-        details.append({"field": "status", "message": "must be info_requested or absent"})
-    decided_by = body.get("decided_by")
-    if decided_by is not None and (not isinstance(decided_by, str) or not 0 < len(decided_by) <= 128):
-        details.append({"field": "decided_by", "message": "must be a string of 1-128 characters"})
-    lines = body.get("lines") or []
-    if isinstance(lines, dict):
-        items = []
-        for ref, spec in lines.items():
-            spec = {"status": spec} if isinstance(spec, str) else spec  # {"L2": "denied"} shorthand
-            items.append((f"lines.{ref}", dict(spec, line_ref=ref) if isinstance(spec, dict) else spec))
-    elif isinstance(lines, list):
-        items = [(f"lines[{i}]", spec) for i, spec in enumerate(lines)]
-    else:
-        return [], details + [{"field": "lines", "message": "must be a list or an object keyed by line_ref"}]
-    specs = []
-    for field, spec in items:
-        if isinstance(spec, dict):
-            specs.append((field, spec))
-        else:
-            details.append({"field": field, "message": "must be an object"})
-    return specs, details
-
-
-def _decide_line(requested, spec, field, details):
-    """:return: the new line state for one decision; problems go to ``details``."""
-    status = spec.get("status")
-    ref = requested["line_ref"]
-    if status not in LINE_STATUSES:
-        details.append({"field": field + ".status", "message": "must be one of " + ", ".join(LINE_STATUSES)})
-        return None
-    reason = spec.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > NOTE_MAX):
-        details.append({"field": field + ".reason", "message": f"must be a string of at most {NOTE_MAX} characters"})
-    if status == "pending":
-        return _pending_line(ref)
-    denied = status == "denied"
-    req_q, req_a = Decimal(requested["quantity"]), Decimal(requested["amount"])
-    quantity = _decided_value(spec, "approved_quantity", parse_quantity, Decimal(0) if denied else req_q, req_q,
-                              field, details)
-    amount = _decided_value(spec, "approved_amount", parse_amount, Decimal(0) if denied else req_a, req_a,
-                            field, details)
-    if quantity is None or amount is None:
-        return None
-    if not denied:
-        if quantity > req_q:
-            details.append({"field": field + ".approved_quantity", "message": f"exceeds the requested {req_q}"})
-        if amount > req_a:
-            details.append({"field": field + ".approved_amount", "message": f"exceeds the requested {req_a}"})
-        # an approval below what was asked is an adjustment, whatever status was sent
-        status = "adjusted" if quantity < req_q or amount < req_a else "approved"
-    return {"line_ref": ref, "status": status, "approved_quantity": format_quantity(quantity),
-            "approved_amount": format_amount(amount), "reason": reason}
-
-
-def _decided_value(spec, key, parse, default, requested, field, details):
-    """:return: the approved quantity or amount of a decision (``default`` when not given)."""
-    value = spec.get(key)
-    if value is None:
-        return default
-    parsed = parse(value)
-    if parsed is None:
-        details.append({"field": f"{field}.{key}", "message": "must be a decimal string like the requested one"})
-    elif parsed < 0 <= requested:
-        # only a discount line (negative amount) may have a negative approval
-        details.append({"field": f"{field}.{key}", "message": "must not be negative"})
-        return None
-    return parsed
-

@@ -4,6 +4,8 @@ Plain :mod:`http.server` rather than a framework because faults need
 byte-level control of the connection (drop it unanswered, cut a body short).
 """
 
+import hashlib
+import json
 import re
 import socket
 import sys
@@ -14,13 +16,18 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from autointegrate.payload import canonical_json
+from autointegrate.contract import DOCUMENT_BODY_MAX_BYTES
+from autointegrate.formatting import canonical_json
 
 from . import control
 from .errors import ApiError
 from .web import Response, error_response, is_digits, json_response, parse_json_object, query_params, route
 
 MAX_BODY = 4 * 1024 * 1024
+#: paths whose bodies carry a document (9.2, the control API's and the web page's uploads)
+DOCUMENT_BODY_RE = re.compile(r"/(v1/repair-orders|_admin/ro|_admin/ui/ro)/[^/]+/documents")
+#: how long a refused body is read and dropped so its sender can read the 413 (a lingering close)
+LINGER_S = 5
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x20-\x7e]{1,128}$")
 RO = r"/v1/repair-orders/(?P<ro_id>[^/]+)"
 #: (path pattern, {method: (Fleet method, needs an Idempotency-Key)})
@@ -31,7 +38,14 @@ CLIENT_ROUTES = [
     (re.compile(f"^{RO}/notes$"), {"POST": ("add_note", True), "GET": ("list_notes", False)}),
     (re.compile(f"^{RO}/invoice$"), {"POST": ("invoice", True)}),
     (re.compile(f"^{RO}/cancel$"), {"POST": ("cancel", True)}),
+    (re.compile(f"^{RO}/documents$"), {"POST": ("upload_document", True), "GET": ("list_documents", False)}),
+    (re.compile(f"^{RO}/documents/(?P<document_id>[^/]+)/content$"), {"GET": ("document_content", False)}),
 ]
+
+
+def body_limit(path):
+    """:return: the largest body ``path`` takes: 15 MiB for a document upload, else 4 MiB."""
+    return DOCUMENT_BODY_MAX_BYTES if DOCUMENT_BODY_RE.fullmatch(path) else MAX_BODY
 
 
 def process_client(sim, method, path, query, headers, raw):
@@ -43,22 +57,26 @@ def process_client(sim, method, path, query, headers, raw):
     client_id = fleet.authenticate(headers.get("Authorization"))
     if not needs_key:
         with sim.store.transaction():
-            return json_response(*getattr(fleet, target)(client_id, *params.values(), query_params(query)))
+            result = getattr(fleet, target)(client_id, *params.values(), query_params(query))
+        return result if isinstance(result, Response) else json_response(*result)
     key = headers.get("Idempotency-Key")
     if key is None or not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise ApiError(400, "bad_request", "an Idempotency-Key header of 1-128 printable ASCII characters is required")
     body = parse_json_object(raw)
     canonical = canonical_json(body)
+    # a digest, not the body: an upload's is up to 15 MiB
+    digest = "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     with sim.store.transaction():
         stored = sim.store.get_idempotency(client_id, key)
         if stored is not None:
-            if (stored["method"], stored["path"], stored["body"]) != (method, path, canonical):
+            # a key stored by an older simulator kept the canonical body itself
+            if (stored["method"], stored["path"]) != (method, path) or stored["body"] not in (digest, canonical):
                 raise ApiError(422, "idempotency_key_reused",
                                "this Idempotency-Key was used for another request", [])
             return Response(stored["status"], stored["response"].encode(), {"Idempotent-Replayed": "true"})
         response = json_response(*getattr(fleet, target)(client_id, *params.values(), body))
         # only successes are kept: a retry after an error is processed afresh
-        sim.store.save_idempotency(client_id, key, method, path, canonical, response.status, response.body.decode())
+        sim.store.save_idempotency(client_id, key, method, path, digest, response.status, response.body.decode())
         return response
 
 
@@ -72,11 +90,21 @@ def redact_headers(headers):
 
 
 def redact_body(path, raw):
+    """:return: the body as the request log keeps it: no client secret, and an
+    upload's content (up to 15 MiB) named by its length only."""
     text = raw.decode("utf-8", "replace")
     if path == "/oauth/token" and "client_secret" in text:
         form = parse_qs(text, keep_blank_values=True)
         form["client_secret"] = ["***"]
         text = urlencode(form, doseq=True)
+    elif DOCUMENT_BODY_RE.fullmatch(path) and "content_base64" in text:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(body, dict) and isinstance(body.get("content_base64"), str):
+            body["content_base64"] = f"<{len(body['content_base64'])} characters of base64>"
+            text = json.dumps(body, ensure_ascii=False)
     return text
 
 
@@ -123,13 +151,16 @@ class Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         admin = split.path == "/_admin" or split.path.startswith("/_admin/")
         try:
-            raw = self._read_body()
+            raw = self._read_body(body_limit(split.path))
         except ApiError as exc:
             if not admin:
                 i = sim.store.log_request(self.command, self.path, redact_headers(self.headers.items()), "")
                 sim.store.finish_request(i, exc.status, None)
             self.close_connection = True  # the unread body would be taken for the next request
+            exc.headers["Connection"] = "close"
             self._send(error_response(exc))
+            if exc.status == 413:
+                self._discard(int(self.headers["Content-Length"]))
             return
         if admin:
             self._send(self._safely(control.handle, sim, self.command, split.path, split.query, raw, self.headers))
@@ -168,15 +199,35 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc(file=sys.stderr)
             return error_response(ApiError(500, "server_error", "unexpected simulator error"))
 
-    def _read_body(self):
+    def _read_body(self, limit):
+        """:return: the body, read only once its Content-Length is known to be at most ``limit``."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             raise ApiError(400, "bad_request", "chunked request bodies are not supported; send Content-Length")
         length = self.headers.get("Content-Length") or "0"
         if not is_digits(length):
             raise ApiError(400, "bad_request", "malformed Content-Length")
-        if int(length) > MAX_BODY:
-            raise ApiError(413, "bad_request", f"the body is larger than {MAX_BODY} bytes")
+        if int(length) > limit:
+            raise ApiError(413, "payload_too_large", f"the body ({int(length)} bytes) is larger than the {limit} "
+                                                     "bytes this endpoint accepts; it was not read")
         return self.rfile.read(int(length)) if int(length) else b""
+
+    def _discard(self, length):
+        """Drop what a client still sends of a body refused with 413, for at most
+        :data:`LINGER_S`: closing with it unread would reset the connection, and
+        the client would lose the answer it was sent before (a lingering close,
+        as web servers do). Nothing of it is kept or looked at."""
+        deadline = time.monotonic() + LINGER_S
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            while length > 0 and time.monotonic() < deadline:
+                self.connection.settimeout(max(0.05, deadline - time.monotonic()))
+                chunk = self.rfile.read1(min(length, 1024 * 1024))
+                if not chunk:
+                    return
+                length -= len(chunk)
+        except OSError:  # the client hung up or stopped sending: nothing more to drop
+            pass
 
     def _send(self, response, truncate=False):
         self.send_response(response.status)

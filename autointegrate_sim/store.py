@@ -41,6 +41,22 @@ CREATE TABLE IF NOT EXISTS notes (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_ro ON notes (ro_id, n);
+CREATE TABLE IF NOT EXISTS documents (
+    n INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL UNIQUE,
+    ro_id TEXT NOT NULL,
+    author_type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    line_ref TEXT,
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    description TEXT,
+    uploaded_at TEXT NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_ro ON documents (ro_id, n);
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
     client_id TEXT NOT NULL,
@@ -238,6 +254,46 @@ class Store:
     def notes(self, ro_id):
         return [self.note_view(row) for row in self._all("SELECT * FROM notes WHERE ro_id = ? ORDER BY n", (ro_id,))]
 
+    # --------------------------------------------------------- documents
+    #: a document object's keys (9.1): every column but the content
+    DOCUMENT_KEYS = ("document_id", "author_type", "kind", "line_ref", "file_name", "content_type", "size", "sha256",
+                     "description", "uploaded_at")
+    _DOCUMENT_COLUMNS = ", ".join(DOCUMENT_KEYS)
+
+    def add_document(self, document, content):
+        """Store a document (its object's keys but ``document_id``, and ``ro_id``) and its content.
+
+        :return: the document object, with its new ``document_id``
+        """
+        n = self.next_counter("document")
+        row = dict(document, document_id=f"D-{n}", n=n, content=content)
+        self._run(
+            "INSERT INTO documents (n, ro_id, content, " + self._DOCUMENT_COLUMNS + ") VALUES (:n, :ro_id, :content, "
+            + ", ".join(":" + key for key in self.DOCUMENT_KEYS) + ")",
+            row,
+        )
+        return {key: row[key] for key in self.DOCUMENT_KEYS}
+
+    def documents(self, ro_id):
+        """:return: the RO's document objects (without content), oldest first."""
+        sql = f"SELECT {self._DOCUMENT_COLUMNS} FROM documents WHERE ro_id = ? ORDER BY n"
+        return self._all(sql, (ro_id,))
+
+    def find_document(self, ro_id, sha256, line_ref, kind):
+        """:return: the RO's document object with that content, line and kind, or ``None``."""
+        sql = (f"SELECT {self._DOCUMENT_COLUMNS} FROM documents WHERE ro_id = ? AND sha256 = ? AND kind = ?"
+               " AND line_ref IS ? ORDER BY n LIMIT 1")
+        return self._one(sql, (ro_id, sha256, kind, line_ref))
+
+    def document_content(self, ro_id, document_id):
+        """:return: ``(document object, content bytes)`` or ``None`` when the RO has no such document."""
+        row = self._one(f"SELECT {self._DOCUMENT_COLUMNS}, content FROM documents WHERE ro_id = ? AND document_id = ?",
+                        (ro_id, document_id))
+        if row is None:
+            return None
+        content = row.pop("content")
+        return row, bytes(content)
+
     # ------------------------------------------------------------ tokens
     def add_token(self, token, client_id, expires_at):
         self._run("INSERT INTO tokens (token, client_id, expires_at) VALUES (?, ?, ?)", (token, client_id, expires_at))
@@ -351,13 +407,13 @@ class Store:
 
     # ------------------------------------------------------------- reset
     def reset(self, tokens=False):
-        """Forget ROs, notes, keys, logs, events and cursors (and tokens).
+        """Forget ROs, notes, documents, keys, logs, events and cursors (and tokens).
 
-        Counters (``sequence``, note numbers) keep growing so that a receiver
+        Counters (``sequence``, note and document numbers) keep growing so that a receiver
         that applied states before the reset never sees a lower sequence.
         """
         with self.transaction():
-            for table in ("ros", "notes", "idempotency", "requests", "events", "cursors"):
+            for table in ("ros", "notes", "documents", "idempotency", "requests", "events", "cursors"):
                 self._run(f"DELETE FROM {table}")  # fixed table names, no user input
             if tokens:
                 self._run("DELETE FROM tokens")

@@ -1,16 +1,21 @@
-"""The fleet's web page for people: list ROs, decide lines, talk in notes.
+"""The fleet's web page for people: list ROs, decide lines, talk in notes,
+ask for documents and attach the fleet's own.
 
 Plain HTML with a little inline CSS. Every piece of text that came from a
 shop or a reviewer goes through :func:`esc`; forms post back and redirect
 (303) to the RO page, carrying any error as ``?msg=``.
 """
 
+import base64
 import html
 from urllib.parse import quote, urlencode
 
+from autointegrate.contract import DOCUMENT_KINDS, DOCUMENT_MAGIC
+
 from .errors import ApiError
-from .fleet import CLOSED, DEFAULT_FLEET_AUTHOR
-from .web import html_response, redirect
+from .fleet import DEFAULT_FLEET_AUTHOR
+from .rules import CLOSED
+from .web import Response, html_response, redirect
 
 WEB_REVIEWER = DEFAULT_FLEET_AUTHOR + " (web)"
 CSS = """
@@ -24,6 +29,7 @@ th{background:#f3f3f3}
 .msg{background:#fee;border:1px solid #c99;padding:.5rem}
 .note{border-left:3px solid #ccc;padding:.2rem .6rem;margin:.4rem 0;white-space:pre-wrap}
 .note.fleet{border-color:#05a}
+.requested{background:#fff6e0;border:1px solid #e0c080;padding:.4rem .8rem}
 input[size]{font-family:monospace}
 """
 
@@ -84,6 +90,9 @@ def ro_page(sim, ro_id, query):
         _decide_all_form(state) if open_ else "",
         _notes(state),
         _note_form(state) if open_ else "",
+        _documents(state),
+        _request_documents_form(state) if open_ else "",
+        _document_form(state) if open_ else "",
     ]
     return _page(f"{state['ro_id']} - AutoIntegrate simulator", "".join(parts))
 
@@ -165,8 +174,7 @@ def _notes(state):
 
 
 def _note_form(state):
-    options = "<option value=''>whole RO</option>" + "".join(
-        f"<option value='{esc(line['line_ref'])}'>line {esc(line['line_ref'])}</option>" for line in state["lines"])
+    options = _line_options(state)
     return (
         f"<form method='post' action='{esc(_ro_url(state['ro_id'], '/note'))}'>"
         "<p><textarea name='text' rows='3' cols='70' required></textarea></p>"
@@ -177,12 +185,79 @@ def _note_form(state):
     )
 
 
+def _line_options(state, whole="whole RO"):
+    return f"<option value=''>{esc(whole)}</option>" + "".join(
+        f"<option value='{esc(line['line_ref'])}'>line {esc(line['line_ref'])}</option>" for line in state["lines"])
+
+
+def _kind_options(selected):
+    return "".join(f"<option value='{esc(kind)}'{' selected' if kind == selected else ''}>{esc(kind)}</option>"
+                   for kind in DOCUMENT_KINDS)
+
+
+def _documents(state):
+    requested = "".join(
+        f"<li>{esc(item['kind'])}{', line ' + esc(item['line_ref']) if item['line_ref'] else ''}: "
+        f"{esc(item['text'])}</li>" for item in state["documents_requested"])
+    parts = [f"<div class='requested'><b>Asked of the shop:</b><ul>{requested}</ul></div>" if requested else ""]
+    rows = "".join(
+        f"<tr><td><a href='{esc(_ro_url(state['ro_id'], '/documents/' + quote(doc['document_id'], safe='')))}'>"
+        f"{esc(doc['file_name'])}</a></td><td>{esc(doc['author_type'])}</td><td>{esc(doc['kind'])}</td>"
+        f"<td>{esc(doc['line_ref'] or 'whole RO')}</td><td>{esc(doc['content_type'])}</td>"
+        f"<td class='num'>{esc(doc['size'])}</td><td>{esc(doc['description'])}</td><td>{esc(doc['uploaded_at'])}</td>"
+        "</tr>" for doc in state["documents"])
+    table = ("<table><tr><th>Document</th><th>From</th><th>Kind</th><th>Line</th><th>Type</th><th>Bytes</th>"
+             f"<th>Description</th><th>Uploaded</th></tr>{rows}</table>" if rows else "<p>No documents.</p>")
+    return "<h2>Documents</h2>" + parts[0] + table
+
+
+def _request_documents_form(state):
+    return (
+        f"<form method='post' action='{esc(_ro_url(state['ro_id'], '/request_documents'))}'>"
+        f"<p>Ask the shop for <select name='kind'>{_kind_options('photo')}</select> "
+        f"of <select name='line_ref'>{_line_options(state)}</select> "
+        "<input name='text' size='40' placeholder='what exactly (optional)'> "
+        f"author <input name='author' value='{esc(WEB_REVIEWER)}'> "
+        "<button>Request documents</button></p></form>"
+    )
+
+
+def _document_form(state):
+    return (
+        f"<form method='post' enctype='multipart/form-data' action='{esc(_ro_url(state['ro_id'], '/documents'))}'>"
+        "<p>Attach a fleet document: <input type='file' name='file' required "
+        "accept='application/pdf,image/jpeg,image/png,image/heic'> "
+        f"<select name='kind'>{_kind_options('purchase_order')}</select> "
+        f"<select name='line_ref'>{_line_options(state)}</select> "
+        "<input name='description' size='30' placeholder='description (optional)'> "
+        "<button>Attach</button></p></form>"
+    )
+
+
+def sniff_content_type(content):
+    """:return: the contract's content type whose first bytes ``content`` has, or ``None``."""
+    for content_type, (offset, magic) in DOCUMENT_MAGIC.items():
+        if content[offset:offset + len(magic)] == magic:
+            return content_type
+    return None
+
+
 # ------------------------------------------------------------------ forms
 def _back(ro_id, exc=None):
     if exc is None:
         return redirect(_ro_url(ro_id))
     fields = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in exc.details if isinstance(d, dict))
     return redirect(_ro_url(ro_id) + "?" + urlencode({"msg": exc.message + (f" ({fields})" if fields else "")}))
+
+
+def _apply(sim, ro_id, action, *args, **kwargs):
+    """Run ``action(*args, **kwargs)`` in one transaction, then back to the RO page (with its error, if any)."""
+    try:
+        with sim.store.transaction():
+            action(*args, **kwargs)
+    except ApiError as exc:
+        return _back(ro_id, exc)
+    return _back(ro_id)
 
 
 def decide_form(sim, ro_id, form):
@@ -203,21 +278,46 @@ def decide_form(sim, ro_id, form):
                 if form.get(key):
                     spec[key] = form[key].strip()
         body["lines"] = [spec]
-    try:
-        with sim.store.transaction():
-            sim.fleet.decide(ro_id, body)
-    except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+    return _apply(sim, ro_id, sim.fleet.decide, ro_id, body)
 
 
 def note_form(sim, ro_id, form):
     """``POST /_admin/ui/ro/<ro_id>/note``: a fleet note, maybe asking for information."""
     note = {"text": form.get("text", ""), "line_ref": form.get("line_ref") or None,
             "author": form.get("author") or WEB_REVIEWER}
+    return _apply(sim, ro_id, sim.fleet.add_note, None, ro_id, note, author_type="fleet",
+                  request_info=bool(form.get("request_info")))
+
+
+def request_documents_form(sim, ro_id, form):
+    """``POST /_admin/ui/ro/<ro_id>/request_documents``: ask the shop for one kind of document."""
+    body = {"items": [{"kind": form.get("kind"), "line_ref": form.get("line_ref") or None,
+                       "text": (form.get("text") or "").strip() or None}],
+            "author": form.get("author") or WEB_REVIEWER}
+    return _apply(sim, ro_id, sim.fleet.request_documents, ro_id, body)
+
+
+def document_form(sim, ro_id, fields):
+    """``POST /_admin/ui/ro/<ro_id>/documents`` (multipart): attach a fleet document, its type read from its bytes."""
+    file_name, content = fields.get("file", (None, b""))
+
+    def text(name):
+        return fields.get(name, (None, b""))[1].decode("utf-8", "replace").strip() or None
+
+    body = {"file_name": file_name or "document", "content_type": sniff_content_type(content) or "",
+            "kind": text("kind"), "line_ref": text("line_ref"), "description": text("description"),
+            "content_base64": base64.b64encode(content).decode("ascii")}
+    return _apply(sim, ro_id, sim.fleet.upload_document, None, ro_id, body, author_type="fleet")
+
+
+def document_download(sim, ro_id, document_id, _query):
+    """``GET /_admin/ui/ro/<ro_id>/documents/<document_id>``: the document's bytes, shown in the browser."""
     try:
         with sim.store.transaction():
-            sim.fleet.add_note(None, ro_id, note, author_type="fleet", request_info=bool(form.get("request_info")))
+            document, content = sim.fleet.document_file(None, ro_id, document_id)
     except ApiError as exc:
-        return _back(ro_id, exc)
-    return _back(ro_id)
+        return _page("Not found", f"<p>{esc(exc.message)}. <a href='/_admin/'>All ROs</a></p>", exc.status)
+    # the shop's bytes on the fleet's page: never taken for anything but the file they claim to be
+    headers = {"Content-Disposition": f"inline; filename*=UTF-8''{quote(document['file_name'])}",
+               "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+    return Response(200, content, headers, content_type=document["content_type"])

@@ -69,6 +69,34 @@ def parse_form(raw):
     return query_params(raw.decode("utf-8", "replace"))
 
 
+def parse_multipart(raw, content_type):
+    """:return: the fields of a ``multipart/form-data`` body, ``{name: (file name or None, bytes)}``
+    (the first of each name)
+    :raise ApiError: 400 when it is not such a body"""
+    kind, _, params = (content_type or "").partition(";")
+    boundary = None
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "boundary":
+            boundary = value.strip().strip('"')
+    if kind.strip().lower() != "multipart/form-data" or not boundary:
+        raise ApiError(400, "bad_request", "the form must be multipart/form-data with a boundary")
+    fields = {}
+    for part in raw.split(b"--" + boundary.encode("latin-1"))[1:]:
+        if part.startswith(b"--"):  # the closing delimiter
+            break
+        head, sep, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            raise ApiError(400, "bad_request", "a form part has no headers")
+        disposition = next((line for line in head.decode("utf-8", "replace").split("\r\n")
+                            if line.lower().startswith("content-disposition:")), "")
+        name = re.search(r'\bname="([^"]*)"', disposition)
+        file_name = re.search(r'\bfilename="([^"]*)"', disposition)
+        if name and name.group(1) not in fields:
+            fields[name.group(1)] = (file_name.group(1) if file_name else None, content.removesuffix(b"\r\n"))
+    return fields
+
+
 def redirect(location):
     return Response(303, b"", {"Location": location}, content_type="text/plain")
 

@@ -210,7 +210,7 @@ def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, cli
 
     # the addon's own copy of the wire protocol, the one its models call
     from odoo.addons.omega_autointegrate.lib import autointegrate
-    from odoo.addons.omega_autointegrate.lib.autointegrate.payload import body_digest
+    from odoo.addons.omega_autointegrate.lib.autointegrate.formatting import body_digest
 
     jobs = task_seed(env, partner, part, labor, count + 1, lines=lines)["jobs"]
     repairs = env["repair.order"].browse([job["id"] for job in jobs])

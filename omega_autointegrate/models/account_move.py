@@ -27,7 +27,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from ..lib import autointegrate as ai
-from ..lib.autointegrate import payload
+from ..lib.autointegrate import formatting
 from ..tools import user_error
 from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
 
@@ -134,13 +134,13 @@ class AccountMove(models.Model):
             if float_compare(quantity, sale_line.fleet_approved_qty, precision_rounding=rounding) > 0:
                 problems.append(_("%(job)s, line “%(line)s”: quantity %(quantity)s is more than the %(approved)s "
                                   "the fleet approved.", job=job.name, line=label,
-                                  quantity=payload.format_quantity(quantity),
-                                  approved=payload.format_quantity(sale_line.fleet_approved_qty)))
+                                  quantity=formatting.format_quantity(quantity),
+                                  approved=formatting.format_quantity(sale_line.fleet_approved_qty)))
             if currency.compare_amounts(amount, sale_line.fleet_approved_amount) > 0:
                 problems.append(_("%(job)s, line “%(line)s”: amount %(amount)s is more than the %(approved)s the "
                                   "fleet approved.", job=job.name, line=label,
-                                  amount=payload.format_amount(amount),
-                                  approved=payload.format_amount(sale_line.fleet_approved_amount)))
+                                  amount=formatting.format_amount(amount),
+                                  approved=formatting.format_amount(sale_line.fleet_approved_amount)))
         return problems
 
     def _fleet_problems_message(self, problems):
@@ -215,8 +215,8 @@ class AccountMove(models.Model):
             ref = sale_line.fleet_line_ref
             quantity = line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
             entry = out.setdefault(ref, [Decimal(0), Decimal(0), _line_label(line)])
-            entry[0] += payload.to_decimal(quantity)
-            entry[1] += payload.round_cents(line.price_subtotal)
+            entry[0] += formatting.to_decimal(quantity)
+            entry[1] += formatting.round_cents(line.price_subtotal)
         return [(ref, quantity, amount, label) for ref, (quantity, amount, label) in out.items()]
 
     def _fleet_invoice_body(self, job):
@@ -224,14 +224,14 @@ class AccountMove(models.Model):
         self.ensure_one()
         lines = self._fleet_invoice_lines(job)
         untaxed = sum((amount for _ref, _qty, amount, _label in lines), Decimal(0))
-        tax = payload.round_cents(self.amount_tax)
+        tax = formatting.round_cents(self.amount_tax)
         body = {
             "invoice_number": self.name,
             "invoice_date": fields.Date.to_string(self.invoice_date),
-            "lines": [{"line_ref": ref, "quantity": payload.format_quantity(quantity),
-                       "amount": payload.format_amount(amount)} for ref, quantity, amount, _label in lines],
-            "totals": {"untaxed": payload.format_amount(untaxed), "tax": payload.format_amount(tax),
-                       "total": payload.format_amount(untaxed + tax)},
+            "lines": [{"line_ref": ref, "quantity": formatting.format_quantity(quantity),
+                       "amount": formatting.format_amount(amount)} for ref, quantity, amount, _label in lines],
+            "totals": {"untaxed": formatting.format_amount(untaxed), "tax": formatting.format_amount(tax),
+                       "total": formatting.format_amount(untaxed + tax)},
         }
         if job.fleet_odometer:
             body["odometer"] = job.fleet_odometer

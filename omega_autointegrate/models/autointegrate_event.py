@@ -4,8 +4,9 @@ import logging
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..lib.autointegrate import payload, signing
+from ..lib.autointegrate import signing
 from ..lib.autointegrate.errors import SignatureError
+from ..lib.autointegrate.events import parse_event
 
 _logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class AutoIntegrateEvent(models.Model):
         if not company:
             return 401, error_body("unauthorized", "missing, stale or wrong signature")
         # ids, counters and every string checked before any of them reaches SQL
-        event, problem = payload.parse_event(raw)
+        event, problem = parse_event(raw)
         if problem:
             return 400, error_body("bad_request", problem)
         repair = self.env["repair.order"].sudo().search(

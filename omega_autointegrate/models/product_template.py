@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..lib.autointegrate import payload
+from ..lib.autointegrate import contract
 
 FLEET_LINE_TYPES = [
     ("part", "Part"),
@@ -11,7 +11,7 @@ FLEET_LINE_TYPES = [
     ("glass", "Glass"),
     ("discount", "Discount"),
 ]
-assert [code for code, _label in FLEET_LINE_TYPES] == list(payload.LINE_TYPES)
+assert [code for code, _label in FLEET_LINE_TYPES] == list(contract.LINE_TYPES)
 
 
 class ProductTemplate(models.Model):

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ..lib import autointegrate as ai
-from ..lib.autointegrate import payload
+from ..lib.autointegrate import bodies, formatting
 from ..tools import user_error
 
 _logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class RepairOrder(models.Model):
     def _compute_fleet_digest(self):
         for repair in self:
             if repair.is_autointegrate and repair.sale_order_id:
-                repair.fleet_digest = payload.body_digest(repair._fleet_payload(), length=32)
+                repair.fleet_digest = formatting.body_digest(repair._fleet_payload(), length=32)
             else:
                 repair.fleet_digest = False
 
@@ -169,7 +169,7 @@ class RepairOrder(models.Model):
     @api.constrains("fleet_vin")
     def _check_fleet_vin(self):
         for repair in self:
-            if repair.fleet_vin and not payload.is_vin(repair.fleet_vin):
+            if repair.fleet_vin and not formatting.is_vin(repair.fleet_vin):
                 raise ValidationError(
                     _("The VIN “%(vin)s” is not valid: it has 17 letters and digits, without I, O or Q.",
                       vin=repair.fleet_vin)
@@ -205,7 +205,7 @@ class RepairOrder(models.Model):
     def _fleet_payload(self, notes=(), line_notes=None):
         """The submit body of this job (contract 4.1), built from its quotation.
 
-        It does not validate: :func:`autointegrate.payload.validate_ro_body`
+        It does not validate: :func:`autointegrate.bodies.validate_ro_body`
         does, so every problem is reported at once.
 
         :param notes: notes on the whole request
@@ -238,8 +238,8 @@ class RepairOrder(models.Model):
         sale_lines = self._fleet_lines()
         for line in sale_lines:
             ref = self._fleet_line_ref(line)
-            unit_price = payload.round_cents(line.price_unit * (1 - (line.discount or 0.0) / 100.0))
-            amount = payload.line_amount(payload.format_quantity(line.product_uom_qty), unit_price)
+            unit_price = formatting.round_cents(line.price_unit * (1 - (line.discount or 0.0) / 100.0))
+            amount = formatting.line_amount(formatting.format_quantity(line.product_uom_qty), unit_price)
             untaxed += amount
             product = line.product_id.product_tmpl_id
             lines.append({
@@ -247,13 +247,13 @@ class RepairOrder(models.Model):
                 "type": "discount" if unit_price < 0 else product._fleet_line_type(),
                 "service_code": product._fleet_service_code(),
                 "description": (line.name or product.display_name or "").strip()[:1000],
-                "quantity": payload.format_quantity(line.product_uom_qty),
-                "unit_price": payload.format_amount(unit_price),
-                "amount": payload.format_amount(amount),
+                "quantity": formatting.format_quantity(line.product_uom_qty),
+                "unit_price": formatting.format_amount(unit_price),
+                "amount": formatting.format_amount(amount),
                 "taxable": bool(line.tax_id),
                 "notes": [note for note in line_notes.get(ref, ()) if note],
             })
-        tax = payload.round_cents(order.amount_tax or 0.0)
+        tax = formatting.round_cents(order.amount_tax or 0.0)
         body = {
             "fleet_company_id": self.fleet_company_code or None,
             "shop_id": self.company_id.autointegrate_shop_id or None,
@@ -264,9 +264,9 @@ class RepairOrder(models.Model):
             "notes": [note for note in notes if note],
             "lines": lines,
             "totals": {
-                "untaxed": payload.format_amount(untaxed),
-                "tax": payload.format_amount(tax),
-                "total": payload.format_amount(untaxed + tax),
+                "untaxed": formatting.format_amount(untaxed),
+                "tax": formatting.format_amount(tax),
+                "total": formatting.format_amount(untaxed + tax),
             },
         }
         return body, sale_lines
@@ -360,7 +360,7 @@ class RepairOrder(models.Model):
         self._fleet_lock()
         self.flush_recordset()
         body, sale_lines = self._fleet_payload_and_lines(notes, line_notes)
-        details = payload.validate_ro_body(body)
+        details = bodies.validate_ro_body(body)
         if details:
             raise UserError(_("%(job)s cannot be sent to the fleet yet. Fix the following:\n%(problems)s",
                               job=self.name, problems=self._fleet_describe_problems(details, body)))
@@ -369,8 +369,8 @@ class RepairOrder(models.Model):
         self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
             sale_lines, body["lines"], strict=True) if not line.fleet_line_ref})
         # what _fleet_payload() gives now the refs are stored: the body without this submission's notes
-        core_digest = payload.body_digest(dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]]),
-                                          length=32)
+        core_digest = formatting.body_digest(
+            dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]]), length=32)
         # which is the job's digest: stored now, instead of building the payload again to compute it
         # (storing the refs marked it to compute; nothing else is written between the build and here)
         self.fleet_digest = core_digest

@@ -19,7 +19,7 @@ from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
-from ..lib.autointegrate import payload
+from ..lib.autointegrate import formatting
 
 _logger = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ class RepairOrder(models.Model):
                     decided.append((line, line_state))
                 values = (
                     status,
-                    payload.safe_decimal(line_state.get("approved_quantity")) or 0.0,
-                    payload.safe_decimal(line_state.get("approved_amount")) or 0.0,
+                    formatting.safe_decimal(line_state.get("approved_quantity")) or 0.0,
+                    formatting.safe_decimal(line_state.get("approved_amount")) or 0.0,
                     line_state.get("reason") or False,
                 )
                 if values != tuple(line[name] for name in LINE_FLEET_FIELDS):
@@ -116,7 +116,7 @@ class RepairOrder(models.Model):
                 "fleet_decided_by": state.get("decided_by") or False,
                 "fleet_decided_at": _parse_timestamp(state.get("decided_at")),
                 "fleet_sequence": sequence,
-                "fleet_approved_total": payload.safe_decimal(state.get("approved_total")) or 0.0,
+                "fleet_approved_total": formatting.safe_decimal(state.get("approved_total")) or 0.0,
             }
             if newly_denied:
                 vals["fleet_denial_pending"] = True

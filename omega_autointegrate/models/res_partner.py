@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib.autointegrate import payload
+from ..lib.autointegrate import formatting
 
 
 class ResPartner(models.Model):
@@ -41,7 +41,7 @@ class ResPartner(models.Model):
                     _("%(partner)s is invoiced through AutoIntegrate: enter its Fleet Company ID.",
                       partner=partner.display_name)
                 )
-            if code and not payload.is_ref(code):
+            if code and not formatting.is_ref(code):
                 raise ValidationError(
                     _("The Fleet Company ID “%(code)s” of %(partner)s is not valid: use 1 to 64 letters, digits "
                       "and . _ : / - (no spaces).", code=code, partner=partner.display_name)

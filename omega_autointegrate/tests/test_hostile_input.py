@@ -2,7 +2,7 @@
 webhook deliveries (property-based, with hypothesis).
 
 The pure helpers the webhook handler uses (``signing.verify``,
-``payload.parse_event``) get 10,000 examples in the Odoo-free tests
+``events.parse_event``) get 10,000 examples in the Odoo-free tests
 (``tests/client/test_webhook_fuzz.py``); here the handler itself,
 ``autointegrate.event._receive``, gets 2,000 (each one queries and maybe writes
 the database), and a few go through the real HTTP route.
@@ -24,8 +24,9 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..lib import autointegrate as ai
-from ..lib.autointegrate import fuzz, payload, signing
+from ..lib.autointegrate import fuzz, signing
 from ..lib.autointegrate.client import DEFAULT_TOKEN_CACHE
+from ..lib.autointegrate.events import parse_event
 from .common import AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"
@@ -145,7 +146,7 @@ class TestWebhookFuzz(AutoIntegrateFlowCase):
             elif status != 200:
                 self.assertEqual(after, before)
             else:
-                self.assertIsNone(payload.parse_event(raw)[1])
+                self.assertIsNone(parse_event(raw)[1])
 
         deliver()
         # the examples reached every kind of answer

@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from ..lib.autointegrate.payload import body_digest
+from ..lib.autointegrate.formatting import body_digest
 from .common import FLEET, SHOP_ID, VIN, AutoIntegrateFlowCase
 
 

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 
 from ..lib import autointegrate as ai
-from ..lib.autointegrate.payload import body_digest
+from ..lib.autointegrate.formatting import body_digest
 from ..tools import user_error
 
 

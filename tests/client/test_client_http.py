@@ -12,107 +12,10 @@ import pytest
 import requests
 
 import autointegrate as ai
-from autointegrate import payload
+from autointegrate import formatting
 from autointegrate.client import SessionCache, TokenCache
-from autointegrate_sim import Simulator
 
-from .test_payload import ro_body
-
-CLIENT_ID = "shop-17"
-SECRET = "s3cret-shop-17"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = Simulator(
-        fleets={"ENT-0042": None, "ELM-7": "250.00"},
-        client_id=CLIENT_ID,
-        client_secret=SECRET,
-        shop_id="SHOP-17",
-        admin=True,
-    ).start()
-    yield simulator
-    simulator.stop()
-
-
-class Admin:
-    """The simulator's section-8 control API, called with plain requests."""
-
-    def __init__(self, url):
-        self.url = url + "/_admin"
-
-    def get(self, path, **params):
-        response = requests.get(self.url + path, params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path, body=None):
-        response = requests.post(self.url + path, json=body or {}, timeout=10)
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    def requests_log(self, path=None, method=None):
-        items = self.get("/requests")["items"]
-        return [r for r in items if (path is None or r["path"].split("?")[0] == path)
-                and (method is None or r["method"] == method)]
-
-    def ros(self):
-        return self.get("/ros")["items"]
-
-
-@pytest.fixture
-def admin(sim):
-    admin = Admin(sim.url)
-    admin.post("/reset", {"tokens": True})
-    yield admin
-    admin.post("/faults", {})
-
-
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
-
-
-@pytest.fixture
-def client(sim, sleeps):
-    return make_client(sim, sleeps)
-
-
-def make_client(sim, sleeps, **kwargs):
-    options = {"backoff_base": 0.01, "read_timeout": 5, "token_cache": TokenCache(), "sleep": sleeps}
-    options.update(kwargs)
-    return ai.Client(sim.url, CLIENT_ID, SECRET, **options)
-
-
-def body(ref="RO/2026/00031", **overrides):
-    return ro_body(shop_ro_ref=ref, **overrides)
-
-
-def small_body(ref, fleet="ELM-7"):
-    return ro_body(
-        shop_ro_ref=ref,
-        fleet_company_id=fleet,
-        notes=[],
-        lines=[{"line_ref": "L1", "type": "fee", "service_code": "DIAG", "description": "Diagnosis",
-                "quantity": "1.000", "unit_price": "100.00", "amount": "100.00", "taxable": False}],
-        totals={"untaxed": "100.00", "tax": "0.00", "total": "100.00"},
-    )
-
-
-def feed_ids(client):
-    return [item["ro_id"] for page in client.iter_changes(limit=2) for item in page["items"]]
-
-
-def assert_one_ro(admin, client, ref="RO/2026/00031"):
-    ros = [ro for ro in admin.ros() if ro["shop_ro_ref"] == ref]
-    assert len(ros) == 1, ros
-    assert feed_ids(client).count(ros[0]["ro_id"]) == 1
-    return ros[0]
+from .helpers import CLIENT_ID, SECRET, assert_one_ro, body, make_client, small_body
 
 
 # ------------------------------------------------------------------ auth
@@ -163,7 +66,7 @@ def test_unreachable_and_plain_http_and_no_url(sleeps):
         port = s.getsockname()[1]
     client = ai.Client(f"http://127.0.0.1:{port}", CLIENT_ID, SECRET, token_cache=TokenCache(),
                        sleep=sleeps, max_attempts=3)
-    with pytest.raises(ai.TransportError, match="Cannot reach"):
+    with pytest.raises(ai.UnreachableError, match="could not be reached"):
         client.test_connection()
     assert len(sleeps) == 2  # connection errors are retried, bounded
     with pytest.raises(ai.ConfigurationError, match="https"):
@@ -223,6 +126,19 @@ def test_local_validation_sends_nothing(client, admin):
         client.submit(broken)
     assert "lines[0].amount" in [d["field"] for d in info.value.details]
     assert admin.requests_log("/v1/repair-orders") == []
+
+
+def test_text_no_utf_8_can_hold_is_refused_before_sending(client, admin):
+    ro = client.submit(body())
+    with pytest.raises(ai.ValidationError) as info:
+        client.add_note(ro["ro_id"], "bad \udc80 text", idempotency_key="note-x")
+    assert [d["field"] for d in info.value.details] == ["text"]
+    with pytest.raises(ai.ValidationError):
+        client.cancel(ro["ro_id"], "declined \udc80")
+    with pytest.raises(ai.ValidationError):
+        client.cancel(ro["ro_id"], ["not", "text"])
+    assert admin.requests_log(f"/v1/repair-orders/{ro['ro_id']}/notes") == []
+    assert admin.requests_log(f"/v1/repair-orders/{ro['ro_id']}/cancel") == []
 
 
 def test_fleet_validation_error_has_details(client, admin):
@@ -313,6 +229,29 @@ def test_invoice_rules(client, admin):
     done = client.invoice(ro["ro_id"], invoice)
     assert (done["status"], done["invoice_status"], done["invoice_number"]) == (
         "completed", "approved", "INV/2026/0012")
+    assert {key: done["invoice"][key] for key in ("invoice_number", "invoice_date", "total")} == {
+        "invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29", "total": "424.00"}
+    with pytest.raises(ai.InvalidStateError) as info:
+        client.invoice(ro["ro_id"], dict(invoice, invoice_number="INV/2026/0013"))
+    assert info.value.state["invoice"] == done["invoice"]  # which invoice the fleet holds
+
+
+def test_an_invoice_whose_answer_was_lost_is_read_back_and_replayed(sim, admin, sleeps):
+    client = make_client(sim, sleeps, max_attempts=1)
+    ro = client.submit(body())
+    admin.post(f"/ro/{ro['ro_id']}/decide", {"all": "approved"})
+    invoice = {"invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29",
+               "lines": [{"line_ref": "L1", "quantity": "1.000", "amount": "412.00"}],
+               "totals": {"untaxed": "412.00", "tax": "0.00", "total": "412.00"}}
+    admin.post("/faults", {"drop_after_processing_next": 1, "path_prefix": f"/v1/repair-orders/{ro['ro_id']}/invoice"})
+    with pytest.raises(ai.NoAnswerError) as info:
+        client.invoice(ro["ro_id"], invoice)
+    assert info.value.request_sent and info.value.idempotency_key.startswith(f"{ro['ro_id']}:invoice:")
+    state = client.get_ro(ro["ro_id"])
+    assert state["status"] == "completed" and state["invoice"]["invoice_number"] == "INV/2026/0012"
+    fed = [item for page in client.iter_changes() for item in page["items"] if item["ro_id"] == ro["ro_id"]]
+    assert fed == [state]
+    assert client.invoice(ro["ro_id"], invoice) == state  # the same call again: the lost answer, replayed
 
 
 def test_notes_add_and_list(client, admin):
@@ -383,7 +322,7 @@ def test_other_4xx_is_never_retried(client, admin, sleeps):
 def test_timeout_then_retry_adopts_the_processed_ro(sim, admin, sleeps):
     slow = make_client(sim, sleeps, read_timeout=0.3, max_attempts=2)
     admin.post("/faults", {"delay_s": 0.6, "path_prefix": "/v1/repair-orders"})
-    with pytest.raises(ai.TransportError, match="in time"):
+    with pytest.raises(ai.NoAnswerError, match="no answer within 0.3 s"):
         slow.submit(body())
     admin.post("/faults", {})
     # the fleet processed the timed-out calls; the same body replays, no second RO
@@ -435,8 +374,23 @@ def test_the_idempotency_key_is_the_digest_of_the_bytes_sent(sim, admin, sleeps)
     sent = body()
     client.submit(sent)
     submit = entries[-1]
-    assert submit["idempotency_key"] == f"RO/2026/00031:submit:{payload.body_digest(sent)}"
-    assert submit["request_body"] == payload.canonical_json(sent)
+    assert submit["idempotency_key"] == f"RO/2026/00031:submit:{formatting.body_digest(sent)}"
+    assert submit["request_body"] == formatting.canonical_json(sent)
+
+
+def test_a_derived_key_stays_within_128_characters(sim, admin, sleeps):
+    """RO ids are the fleet's, up to 128 characters: the key derived from one still fits the contract."""
+    entries = []
+    client = make_client(sim, sleeps, on_exchange=entries.append)
+    for ro_id in ("AI-" + "X" * 125, "AI-" + "X" * 124 + "Y"):
+        with pytest.raises(ai.NotFoundError):
+            client.cancel(ro_id, "Customer declined")
+    keys = [entry["idempotency_key"] for entry in entries if entry["path"].endswith("/cancel")]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert all(len(key) <= 128 and key.startswith("AI-XXX") and key.isascii() for key in keys)
+    ro = client.submit(body())
+    assert client.cancel(ro["ro_id"])["status"] == "cancelled"
+    assert entries[-1]["idempotency_key"].startswith(f"{ro['ro_id']}:cancel:")  # an ordinary id keeps its key
 
 
 def test_clients_of_one_account_share_its_connection(sim, admin, sleeps):

@@ -1,11 +1,14 @@
 """The client against a fleet that answers badly: huge, cut off, wrongly typed,
-missing fields, absurdly nested, not UTF-8, HTML error pages, secrets echoed.
+missing fields, absurdly nested, not UTF-8, HTML error pages, secrets echoed,
+documents whose digest is missing or wrong.
 
 A tiny ``http.server`` on loopback serves whatever each test queues. Every
 case must end in a typed :class:`autointegrate.AutoIntegrateError` with a
 short, clear message: never another exception, never a secret.
 """
 
+import base64
+import hashlib
 import json
 import socket
 import threading
@@ -15,6 +18,7 @@ import pytest
 
 import autointegrate as ai
 from autointegrate.client import MAX_RESPONSE_BYTES, TokenCache
+from autointegrate.contract import DOCUMENT_MAX_BYTES
 
 SECRET = "hostile-secret-Zx81"
 TOKEN = "tok-hostile-7f3k9q-abcdef"
@@ -26,6 +30,9 @@ GOOD_STATE = {
                "reason": None}],
     "notes": [],
 }
+DOCUMENT = {"document_id": "D-7", "author_type": "shop", "kind": "photo", "line_ref": "L1", "file_name": "ws.jpg",
+            "content_type": "image/jpeg", "size": 183004, "sha256": "0123456789abcdef" * 4, "description": None,
+            "uploaded_at": "2026-11-28T16:10:00Z"}
 
 
 class BadFleet:
@@ -141,6 +148,17 @@ def test_truncated_answer_is_retried_then_a_transport_error(client, fleet, excha
     (dict(GOOD_STATE, authorization_number={"a": 1}, notes=[{"note_id": "N-1", "text": ["x"]}]),
      ["authorization_number", "notes[0]"]),
     (dict(GOOD_STATE, notes="none"), ["notes"]),
+    (dict(GOOD_STATE, invoice="INV/1"), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_date": "2026-11-29"}), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_number": "INV/1", "total": 436.72}), ["invoice"]),
+    (dict(GOOD_STATE, invoice={"invoice_number": "INV/1", "invoice_date": "29/11/2026"}), ["invoice"]),
+    (dict(GOOD_STATE, documents={"D-1": {}}), ["documents"]),
+    (dict(GOOD_STATE, documents=[dict(DOCUMENT, document_id="D 1"), dict(DOCUMENT, size=-1),
+                                 dict(DOCUMENT, size=2**31), dict(DOCUMENT, sha256="x" * 64),
+                                 dict(DOCUMENT, file_name=None), dict(DOCUMENT, description="a\x00b"), DOCUMENT]),
+     ["documents[0]", "documents[1]", "documents[2]", "documents[3]", "documents[4]", "documents[5]"]),
+    (dict(GOOD_STATE, documents_requested=[{"line_ref": "L1"}, "photo", {"kind": "photo", "text": 5}]),
+     ["documents_requested[0]", "documents_requested[1]", "documents_requested[2]"]),
 ])
 def test_wrongly_typed_or_missing_fields(client, fleet, exchanges, state, fields):
     fleet.queue(body=state)
@@ -149,7 +167,36 @@ def test_wrongly_typed_or_missing_fields(client, fleet, exchanges, state, fields
     assert_clear(info.value, exchanges)
     for field in fields:
         assert field in str(info.value)
+    assert "documents[6]" not in str(info.value)
     assert not info.value.retryable
+
+
+def test_an_older_fleets_state_is_read_with_empty_new_keys(client, fleet):
+    fleet.queue(body={key: value for key, value in GOOD_STATE.items() if key != "notes"})
+    assert client.get_ro("AI-7F3K9Q") == dict(GOOD_STATE, notes=[], invoice=None, documents=[],
+                                               documents_requested=[])
+    fleet.queue(body=dict(GOOD_STATE, notes=None, invoice=None, documents=None, documents_requested=None))
+    assert client.get_ro("AI-7F3K9Q")["documents"] == []
+    full = dict(GOOD_STATE, status="completed", invoice={"invoice_number": "INV/1", "invoice_date": "2026-11-29",
+                                                         "total": "436.72", "accepted_at": "2026-11-29T09:00:00Z"},
+                documents=[DOCUMENT, dict(DOCUMENT, document_id="D-8", kind="video", content_type="video/mp4")],
+                documents_requested=[{"kind": "photo", "line_ref": "L1", "text": "The crack, please"}])
+    fleet.queue(body=full)
+    assert client.get_ro("AI-7F3K9Q") == full  # kinds and types the contract does not list are kept as they come
+
+
+def test_a_conflicts_state_is_checked_like_any_answer(client, fleet, exchanges):
+    fleet.queue(409, {"error": {"code": "revision_conflict", "message": "stale", "details": [
+        {key: value for key, value in GOOD_STATE.items() if key != "notes"}]}})
+    with pytest.raises(ai.RevisionConflictError) as info:
+        client.get_ro("AI-7F3K9Q")
+    assert info.value.state == dict(GOOD_STATE, invoice=None, documents=[], documents_requested=[])
+    fleet.queue(409, {"error": {"code": "revision_conflict", "message": "stale", "details": [
+        dict(GOOD_STATE, decided_by="J.\x00Rivera")]}})
+    with pytest.raises(ai.RevisionConflictError) as info:
+        client.get_ro("AI-7F3K9Q")
+    assert info.value.state is None  # a broken state is not handed on to be stored
+    assert_clear(info.value, exchanges)
 
 
 @pytest.mark.parametrize("body, match", [
@@ -228,3 +275,59 @@ def test_notes_and_changes_answers_are_checked(client, fleet, exchanges):
     with pytest.raises(ai.ProtocolError) as info:
         client.list_notes("AI-7F3K9Q")
     assert_clear(info.value, exchanges)
+
+
+# ------------------------------------------------------------------ documents
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x11" * 100
+
+
+def digest(content):
+    return "sha-256=" + base64.b64encode(hashlib.sha256(content).digest()).decode()
+
+
+def test_a_download_is_checked_against_its_digest(client, fleet, exchanges):
+    fleet.queue(body=PDF, headers={"Content-Type": "application/pdf", "Digest": digest(PDF)})
+    assert client.document_content("AI-1", "D-1").content == PDF
+    fleet.queue(body=PDF, headers={"Content-Type": "application/pdf", "Digest": "md5=abc, SHA-256=" + digest(PDF)[8:]})
+    assert client.document_content("AI-1", "D-1").content == PDF  # RFC 3230: a list, any case
+    for headers in ({}, {"Digest": digest(PDF + b"x")}, {"Digest": "sha-256=not base64!"},
+                    {"Digest": "sha-256=" + base64.b64encode(b"short").decode()}, {"Digest": "md5=abc"}):
+        fleet.queue(body=PDF, headers=dict(headers, **{"Content-Type": "application/pdf"}))
+        with pytest.raises(ai.ProtocolError, match="Digest") as info:
+            client.document_content("AI-1", "D-1")
+        assert_clear(info.value, exchanges)
+        assert not info.value.retryable
+
+
+def test_a_download_over_10_mib_is_refused_unread(client, fleet):
+    content = b"%PDF-" + b"\x00" * DOCUMENT_MAX_BYTES
+    fleet.queue(body=content, headers={"Content-Type": "application/pdf", "Digest": digest(content)})
+    with pytest.raises(ai.ProtocolError, match="too large") as info:
+        client.document_content("AI-1", "D-1")
+    assert not info.value.retryable
+
+
+def test_a_cut_off_download_is_a_lost_answer(client, fleet):
+    fleet.queue(body=PDF, headers={"Digest": digest(PDF)}, cut=10, times=2)
+    with pytest.raises(ai.NoAnswerError, match="cut off"):
+        client.document_content("AI-1", "D-1")
+
+
+def test_broken_document_answers_and_413(client, fleet):
+    fleet.queue(201, dict(DOCUMENT, sha256="nope"))
+    with pytest.raises(ai.ProtocolError, match="sha256"):
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
+    fleet.queue(200, {"items": [DOCUMENT, dict(DOCUMENT, size="183004")]})
+    with pytest.raises(ai.ProtocolError, match="size"):
+        client.documents("AI-1")
+    fleet.queue(200, {"items": None})
+    with pytest.raises(ai.ProtocolError, match="no items list"):
+        client.documents("AI-1")
+    fleet.queue(413, {"error": {"code": "payload_too_large", "message": "too big", "details": []}})
+    with pytest.raises(ai.PayloadTooLargeError) as info:
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")
+    assert info.value.status == 413 and isinstance(info.value, ai.ValidationError)
+    fleet.queue(413, b"<html>Request Entity Too Large</html>", {"Content-Type": "text/html"})
+    with pytest.raises(ai.PayloadTooLargeError):
+        client.upload_document("AI-1", "windshield.jpg", "image/jpeg", JPEG, "photo")

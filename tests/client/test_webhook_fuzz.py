@@ -1,6 +1,6 @@
 """Property-based: 10,000 random and mutated webhook deliveries against the pure
 helpers the addon's webhook handler is built on (``signing.verify`` then
-``payload.parse_event``, exactly what ``autointegrate.event._receive`` calls).
+``events.parse_event``, exactly what ``autointegrate.event._receive`` calls).
 
 Whatever arrives: no exception other than :class:`SignatureError`, nothing
 accepted without a valid signature, and an accepted event is one the addon can
@@ -13,7 +13,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autointegrate import fuzz, payload, signing
+from autointegrate import answers, contract, events, formatting, fuzz, signing
 from autointegrate.errors import SignatureError
 
 SECRET = "whsec-fuzz-secret"
@@ -31,6 +31,12 @@ STATE = {
     ],
     "notes": [{"note_id": "N-19", "line_ref": "L2", "author_type": "fleet", "author": "J. Rivera",
                "text": "<script>alert(1)</script>", "created_at": "2026-11-28T16:20:00Z"}],
+    "invoice": {"invoice_number": "INV/2026/0012", "invoice_date": "2026-11-29", "total": "436.72",
+                "accepted_at": "2026-11-29T09:00:00Z"},
+    "documents": [{"document_id": "D-7", "author_type": "shop", "kind": "photo", "line_ref": "L1",
+                   "file_name": "windshield.jpg", "content_type": "image/jpeg", "size": 183004, "sha256": "ab" * 32,
+                   "description": None, "uploaded_at": "2026-11-28T16:10:00Z"}],
+    "documents_requested": [{"kind": "calibration_report", "line_ref": None, "text": "ADAS report, please"}],
 }
 EVENT = {"event_id": "evt_01J9", "type": "ro.updated", "occurred_at": "2026-11-28T16:20:00Z",
          "ro_id": "AI-7F3K9Q", "sequence": 7, "data": STATE}
@@ -47,7 +53,7 @@ def handle(raw, header):
         signing.verify(SECRET, raw, header, now=NOW)
     except SignatureError:
         return 401, None
-    event, problem = payload.parse_event(raw)
+    event, problem = events.parse_event(raw)
     return (400, None) if problem else (200, event)
 
 
@@ -102,10 +108,10 @@ def test_no_delivery_crashes_and_nothing_unsigned_is_accepted(delivery):
         assert signing.compute_signature(SECRET, timestamp, raw) in signatures
     if status == 200:
         # what the addon stores: ids usable, counters fit its columns, no NUL anywhere
-        assert payload.is_fleet_id(event["event_id"]) and payload.is_fleet_id(event["ro_id"])
-        assert 0 <= event["sequence"] <= payload.SEQUENCE_MAX
+        assert formatting.is_fleet_id(event["event_id"]) and formatting.is_fleet_id(event["ro_id"])
+        assert 0 <= event["sequence"] <= contract.SEQUENCE_MAX
         assert event["data"]["ro_id"] == event["ro_id"]
-        assert payload.ro_state_problems(event["data"]) == []
+        assert answers.ro_state_problems(event["data"]) == []
         assert "\\u0000" not in json.dumps(event["data"])
         for key in ("event_id", "ro_id", "type"):  # what the addon INSERTs: PostgreSQL takes UTF-8 only
             (event.get(key) or "").encode("utf-8")
@@ -120,14 +126,26 @@ def _strings(data):
     for line in data["lines"]:
         yield from (line.get(key) or "" for key in ("line_ref", "status", "reason", "approved_quantity",
                                                     "approved_amount"))
-    for note in data.get("notes") or []:
+    for note in data["notes"]:
         yield from (note.get(key) or "" for key in ("note_id", "line_ref", "author_type", "author", "text",
                                                     "created_at"))
+    yield from ((data["invoice"] or {}).get(key) or "" for key in ("invoice_number", "invoice_date", "total",
+                                                                    "accepted_at"))
+    for document in data["documents"]:
+        yield from (document.get(key) or "" for key in ("document_id", "author_type", "kind", "line_ref",
+                                                        "file_name", "content_type", "sha256", "description"))
+    for item in data["documents_requested"]:
+        yield from (item.get(key) or "" for key in ("kind", "line_ref", "text"))
 
 
 def test_the_valid_event_is_accepted_and_a_nul_is_not():
     raw = json.dumps(EVENT).encode()
     assert handle(raw, signing.sign(SECRET, raw, NOW)) == (200, EVENT)
+    # a fleet older than invoices and documents: accepted, the keys it leaves out filled in as empty
+    old = {key: value for key, value in STATE.items() if key not in ("invoice", "documents", "documents_requested")}
+    raw = json.dumps(dict(EVENT, data=old)).encode()
+    assert handle(raw, signing.sign(SECRET, raw, NOW)) == (
+        200, dict(EVENT, data=dict(old, invoice=None, documents=[], documents_requested=[])))
     nul = json.dumps(dict(EVENT, data=dict(STATE, decided_by="J.\x00R"))).encode()
     assert handle(nul, signing.sign(SECRET, nul, NOW))[0] == 400
     deep = b"[" * 100_000 + b"]" * 100_000

@@ -30,6 +30,9 @@ def test_notes_add_list_and_filter(api, ro):
     response = api.post(path, {"text": "?", "line_ref": "L9"})
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "line_ref"
     assert api.post(path, {"text": ""}).status_code == 422
+    # "\udc80" decodes to a lone surrogate: refused as text, not a server error
+    lone = api.call("POST", path, b'{"text": "x \\udc80"}')
+    assert lone.status_code == 422 and lone.json()["error"]["details"][0]["field"] == "text"
 
 
 def test_fleet_question_and_shop_answer(api, admin, ro):
@@ -92,3 +95,11 @@ def test_cancel(api, admin, ro):
     assert state["status"] == "cancelled" and admin.ro(ro["ro_id"])["cancel_reason"] == "Customer declined"
     response = api.post(path, {})
     assert response.status_code == 409 and error_code(response) == "invalid_state"
+
+
+def test_cancel_reason_rules(api, ro):
+    path = f"/v1/repair-orders/{ro['ro_id']}/cancel"
+    for reason in (5, "x" * 4001):
+        response = api.post(path, {"reason": reason})
+        assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "reason"
+    assert api.get(f"/v1/repair-orders/{ro['ro_id']}").json()["status"] == "pending"

@@ -26,7 +26,7 @@ import pytest
 
 import autointegrate as ai
 from autointegrate.client import TokenCache
-from autointegrate.payload import format_amount, line_amount
+from autointegrate.formatting import format_amount, line_amount
 from autointegrate_sim import Simulator
 from autointegrate_sim.admin import AdminClient
 

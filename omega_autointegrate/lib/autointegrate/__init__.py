@@ -1,10 +1,17 @@
-"""AutoIntegrate repair-order API: client, payload rules and webhook signing.
+"""AutoIntegrate repair-order API: client, the contract's rules and webhook signing.
 
 Pure Python (``requests`` only): the Odoo addon and the fleet simulator both
 build on it, and it never imports Odoo.
+
+- :mod:`.contract`: the contract's vocabulary and limits (statuses, kinds, sizes)
+- :mod:`.formatting`: amounts, quantities, identifiers, canonical JSON and digests
+- :mod:`.bodies`: checks of the bodies a shop sends (used by both sides)
+- :mod:`.answers`: checks of what the fleet answers (RO states, notes)
+- :mod:`.events`: webhook events, once :mod:`.signing` has verified them
+- :mod:`.client`: the HTTP client, :mod:`.errors` its typed errors
 """
 
-from .client import Client, Token
+from .client import Client, DocumentContent, Token
 from .errors import (
     AuthError,
     AutoIntegrateError,
@@ -15,7 +22,9 @@ from .errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
     InvalidStateError,
+    NoAnswerError,
     NotFoundError,
+    PayloadTooLargeError,
     ProtocolError,
     RateLimitedError,
     RevisionConflictError,
@@ -25,6 +34,7 @@ from .errors import (
     TransientError,
     TransportError,
     UnknownFleetError,
+    UnreachableError,
     ValidationError,
 )
 
@@ -35,11 +45,14 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "DocumentContent",
     "DuplicateROError",
     "ForbiddenError",
     "IdempotencyKeyReusedError",
     "InvalidStateError",
+    "NoAnswerError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "ProtocolError",
     "RateLimitedError",
     "RevisionConflictError",
@@ -50,6 +63,7 @@ __all__ = [
     "TransientError",
     "TransportError",
     "UnknownFleetError",
+    "UnreachableError",
     "ValidationError",
 ]
 

@@ -9,30 +9,39 @@ transient failures. Because the key depends only on the body, a retry after a
 timeout replays the fleet's stored answer instead of creating a second RO.
 """
 
+import base64
+import binascii
+import hashlib
 import ipaddress
 import json
 import logging
 import os
 import random
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from . import payload
+from . import answers, bodies, formatting
+from .contract import DOCUMENT_BODY_MAX_BYTES, DOCUMENT_MAX_BYTES
 from .errors import (
     ERROR_CLASSES,
     STATUS_CLASSES,
     AuthError,
     AutoIntegrateError,
     ConfigurationError,
+    NoAnswerError,
+    PayloadTooLargeError,
     ProtocolError,
     RateLimitedError,
     ServerError,
     TLSError,
     TransportError,
+    UnreachableError,
     ValidationError,
 )
 
@@ -198,7 +207,7 @@ class Client:
         self.token_cache = token_cache or DEFAULT_TOKEN_CACHE
         self._sleep = sleep
         self.on_exchange = on_exchange
-        self._cache_key = (self.base_url, client_id, payload.body_digest(client_secret))
+        self._cache_key = (self.base_url, client_id, formatting.body_digest(client_secret))
         self.session = session or (session_cache or DEFAULT_SESSION_CACHE).get(self._cache_key)
 
     def __repr__(self):
@@ -271,7 +280,7 @@ class Client:
         :raise DuplicateROError: the shop already has that ``shop_ro_ref``;
             ``error.state`` is the existing RO
         """
-        self._validate(payload.validate_ro_body(body), "repair order")
+        self._validate(bodies.validate_ro_body(body), "repair order")
         return self._ro_state(self._send_body(
             "POST", "/v1/repair-orders", body, idempotency_key, f"{body['shop_ro_ref']}:submit"))
 
@@ -283,7 +292,7 @@ class Client:
             is the current RO
         :raise InvalidStateError: the RO is completed or cancelled
         """
-        self._validate(payload.validate_ro_body(body, resubmit=True), "repair order")
+        self._validate(bodies.validate_ro_body(body, resubmit=True), "repair order")
         return self._ro_state(self._send_body(
             "PUT", self._ro_path(ro_id), body, idempotency_key, f"{ro_id}:rev{body['base_revision']}:resubmit"))
 
@@ -326,6 +335,7 @@ class Client:
     def cancel(self, ro_id, reason=None, *, idempotency_key=None):
         """Cancel an RO (6.2). :return: the RO state"""
         body = {"reason": reason} if reason else {}
+        self._validate(bodies.validate_cancel_body(body), "cancellation")
         return self._ro_state(self._send_body(
             "POST", self._ro_path(ro_id, "cancel"), body, idempotency_key, f"{ro_id}:cancel"))
 
@@ -337,7 +347,7 @@ class Client:
         :raise ValidationError: an invoiced line is not approved or above its
             approved quantity or amount
         """
-        self._validate(payload.validate_invoice_body(body), "invoice")
+        self._validate(bodies.validate_invoice_body(body), "invoice")
         return self._ro_state(self._send_body(
             "POST", self._ro_path(ro_id, "invoice"), body, idempotency_key, f"{ro_id}:invoice"))
 
@@ -352,7 +362,7 @@ class Client:
         body = {"text": text, "line_ref": line_ref}
         if author:
             body["author"] = author
-        self._validate(payload.validate_note_body(body), "note")
+        self._validate(bodies.validate_note_body(body), "note")
         return self._note(self._send_body(
             "POST", self._ro_path(ro_id, "notes"), body, idempotency_key, f"{ro_id}:note"))
 
@@ -364,6 +374,79 @@ class Client:
         if not isinstance(items, list):
             raise ProtocolError("AutoIntegrate's notes answer has no items list", retryable=False)
         return [self._note(note) for note in items]
+
+    # -------------------------------------------------------------- documents
+    def upload_document(self, ro_id, file_name, content_type, content, kind, line_ref=None, description=None, *,
+                        idempotency_key=None):
+        """Upload a document to an RO, or to one of its lines (9.2).
+
+        Checked before anything is sent: the file name, the content type, the
+        kind, the description, the content (1 byte to 10 MiB, starting like a
+        file of its type) and the body (at most 15 MiB). The Idempotency-Key
+        is derived from the body, content included, so a retry after a lost
+        answer never stores the document twice; the fleet also answers the
+        document it has when the same content is uploaded again for the same
+        line and kind.
+
+        :param content: the file's bytes
+        :param kind: one of ``contract.DOCUMENT_KINDS``
+        :return: the document object (without its content)
+        :raise ValidationError: the document breaks the contract (nothing
+            sent) or the fleet refused it (422, e.g. an unknown ``line_ref``)
+        :raise PayloadTooLargeError: the body is larger than the fleet accepts
+        :raise InvalidStateError: the RO is completed or cancelled
+        """
+        path = self._ro_path(ro_id, "documents")
+        fields = {"file_name": file_name, "content_type": content_type, "kind": kind, "line_ref": line_ref,
+                  "description": description}
+        details = bodies.validate_document_fields(fields)
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            details.append({"field": "content", "message": "must be the file's bytes"})
+        else:
+            content = bytes(content)
+            details += bodies.validate_document_content(content_type, content, field="content")
+        self._validate(details, "document")
+        data = _encode(dict(fields, content_base64=base64.b64encode(content).decode("ascii")))
+        if len(data) > DOCUMENT_BODY_MAX_BYTES:
+            detail = {"field": "content", "message": f"makes a body of {len(data)} bytes; the fleet accepts at "
+                                                     f"most {DOCUMENT_BODY_MAX_BYTES}"}
+            raise PayloadTooLargeError(f"The document is too large to send: {detail['message']}", details=[detail])
+        # the log keeps what was sent but the content, which it names by size and digest
+        log_body = formatting.canonical_json(dict(fields, content_base64=(
+            f"<{len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()}>")))
+        return self._document(self._send_body("POST", path, data, idempotency_key, f"{ro_id}:document",
+                                              encoded=True, log_body=log_body))
+
+    def documents(self, ro_id):
+        """:return: the RO's document objects (9.3), oldest first, without content"""
+        data = self._request("GET", self._ro_path(ro_id, "documents"))
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise ProtocolError("AutoIntegrate's documents answer has no items list", retryable=False)
+        return [self._document(document) for document in items]
+
+    def document_content(self, ro_id, document_id):
+        """Download a document's content (9.3), checked against the answer's
+        ``Digest: sha-256=...`` header and the 10 MiB limit.
+
+        :return: a :class:`DocumentContent`
+        :raise NotFoundError: the RO has no such document
+        :raise ProtocolError: no digest, a digest the content does not match,
+            or more than 10 MiB
+        """
+        if not isinstance(document_id, str) or not document_id:
+            raise ConfigurationError("a document id is required")
+        path = self._ro_path(ro_id, "documents/" + quote(document_id, safe="") + "/content")
+        content, headers = self._request("GET", path, raw=True, max_bytes=DOCUMENT_MAX_BYTES)
+        expected = _digest_sha256(headers.get("Digest"))
+        if expected is None:
+            raise ProtocolError(f"AutoIntegrate sent document {document_id} without a sha-256 Digest header",
+                                retryable=False)
+        if hashlib.sha256(content).digest() != expected:
+            raise ProtocolError(f"AutoIntegrate sent document {document_id} with content ({len(content)} bytes) "
+                                "that does not match its Digest header", retryable=False)
+        content_type = (headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
+        return DocumentContent(content, content_type, hashlib.sha256(content).hexdigest())
 
     # --------------------------------------------------------------- plumbing
     @staticmethod
@@ -380,36 +463,56 @@ class Client:
             # the wire protocol's own ValidationError, not Odoo's: the addon translates what it shows
             raise ValidationError(f"The {what} is not valid: {fields}", details=details)  # pylint: disable=translation-required
 
-    def _send_body(self, method, path, body, idempotency_key, key_prefix):
-        """Send a JSON body, encoded once (:func:`_encode`); without an
-        ``idempotency_key``, the key is ``key_prefix`` and the digest of the
-        bytes sent. :return: the decoded JSON answer"""
-        data = _encode(body)
-        key = idempotency_key or f"{key_prefix}:{payload.bytes_digest(data)}"
-        return self._request(method, path, json_data=data, idempotency_key=key)
+    def _send_body(self, method, path, body, idempotency_key, key_prefix, *, encoded=False, **options):
+        """Send a JSON body, encoded once (:func:`_encode`; ``encoded``: ``body``
+        is already its bytes); without an ``idempotency_key``, the key is
+        ``key_prefix`` and the digest of the bytes sent. :return: the decoded JSON answer"""
+        data = body if encoded else _encode(body)
+        key = idempotency_key or _derived_key(key_prefix, data)
+        return self._request(method, path, json_data=data, idempotency_key=key, **options)
 
     def _backoff(self, attempt):
         delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return delay * (0.5 + random.random() / 2)  # jitter spreads retries of many workers
 
-    def _request(self, method, path, *, json_data=None, form=None, params=None, idempotency_key=None, auth=True):
-        """Send one call with retries; :return: the decoded JSON answer.
+    def _request(self, method, path, *, json_data=None, form=None, params=None, idempotency_key=None, auth=True,
+                 log_body=None, raw=False, max_bytes=MAX_RESPONSE_BYTES):
+        """Send one call with retries.
 
         :param json_data: the JSON body, encoded (:func:`_encode`): the
             idempotency key was derived from these very bytes
+        :param log_body: what the exchange log shows of the body (default: the body)
+        :param raw: answer ``(bytes, headers)`` instead of decoding JSON
+        :param max_bytes: the largest answer read
+        :return: the decoded JSON answer (see ``raw``)
         """
         if method in ("POST", "PUT") and auth and not idempotency_key:
             raise ConfigurationError(f"{method} {path} needs an idempotency key")
-        url = self.base_url + path
-        data = None
-        headers = {"Accept": "application/json"}
+        call = _Call(method, path, self.base_url + path, params=params, log_body=log_body, raw=raw,
+                     max_bytes=max_bytes)
+        call.headers["Accept"] = "*/*" if raw else "application/json"
         if json_data is not None:
-            data = json_data
-            headers["Content-Type"] = "application/json"
+            call.data = json_data
+            call.headers["Content-Type"] = "application/json"
         elif form is not None:
-            data = form
+            call.data = form
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            call.headers["Idempotency-Key"] = idempotency_key
+        sent = []  # the attempts that may have reached the fleet
+        try:
+            return self._attempts(call, auth, sent)
+        except UnreachableError as error:
+            if not sent:
+                raise
+            # the last attempt reached nothing, but an earlier one was sent
+            text = (f"AutoIntegrate's answer to {method} {path} was lost: an earlier attempt was sent, then the "
+                    f"fleet could not be reached ({_unreachable_reason(error)}). "
+                    + _sent_without_answer(method, idempotency_key))
+            raise NoAnswerError(text, idempotency_key=idempotency_key) from error
+
+    def _attempts(self, call, auth, sent):
+        """Send ``call`` until an answer, with backoff on transient errors; each
+        failed attempt that may have reached the fleet is added to ``sent``."""
         attempt = 0
         refreshed = False
         while True:
@@ -417,9 +520,9 @@ class Client:
             token = None
             if auth:
                 token = self._token()
-                headers["Authorization"] = f"Bearer {token.access_token}"
+                call.headers["Authorization"] = f"Bearer {token.access_token}"
             try:
-                return self._send_logged(method, url, path, data, headers, params)
+                return self._send_logged(call)
             except AuthError:
                 if not auth or refreshed:
                     raise
@@ -429,6 +532,8 @@ class Client:
                 self.token_cache.discard(self._cache_key, token)
                 continue
             except AutoIntegrateError as error:
+                if isinstance(error, TransportError) and error.request_sent:
+                    sent.append(attempt)
                 if not error.retryable or attempt >= self.max_attempts:
                     raise
                 delay = self._backoff(attempt)
@@ -437,7 +542,7 @@ class Client:
                         raise
                     delay = max(delay, error.retry_after)
                 _logger.info("AutoIntegrate %s %s failed (%s), retry %d in %.2fs",
-                             method, path, error, attempt, delay)
+                             call.method, call.path, error, attempt, delay)
                 self._sleep(delay)
 
     def _secrets(self, headers):
@@ -451,28 +556,28 @@ class Client:
         # longest first, so a secret containing another is replaced whole
         return sorted((secret for secret in secrets if secret), key=len, reverse=True)
 
-    def _send_logged(self, method, url, path, data, headers, params):
+    def _send_logged(self, call):
         """:meth:`_send`, reporting the attempt to ``on_exchange``; a fleet
         echoing the secret or the token never gets it into an error or a log."""
-        secrets = self._secrets(headers)
+        secrets = self._secrets(call.headers)
         if not self.on_exchange:
             try:
-                return self._send(method, url, path, data, headers, params)
+                return self._send(call)
             except AutoIntegrateError as error:
                 _scrub_error(error, secrets)
                 raise
         started = time.monotonic()
         entry = {
-            "method": method,
-            "path": path + (f"?{urlencode(params)}" if params else ""),
+            "method": call.method,
+            "path": call.path + (f"?{urlencode(call.params)}" if call.params else ""),
             "status": None,
-            "idempotency_key": headers.get("Idempotency-Key"),
-            "request_body": _loggable_request(data),
+            "idempotency_key": call.headers.get("Idempotency-Key"),
+            "request_body": call.log_body if call.log_body is not None else _loggable_request(call.data),
             "response_body": None,
             "error": None,
         }
         try:
-            result = self._send(method, url, path, data, headers, params, entry)
+            result = self._send(call, entry)
         except AutoIntegrateError as error:
             entry["error"] = _scrub_error(error, secrets).message
             raise
@@ -486,34 +591,43 @@ class Client:
                 _logger.exception("AutoIntegrate exchange log failed")
         return result
 
-    def _send(self, method, url, path, data, headers, params, entry=None):
+    def _send(self, call, entry=None):
+        method, path = call.method, call.path
         try:
             response = self.session.request(
                 method,
-                url,
-                data=data,
-                headers=headers,
-                params=params,
+                call.url,
+                data=call.data,
+                headers=call.headers,
+                params=call.params,
                 timeout=self.timeout,
                 stream=True,
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise TLSError(f"TLS error talking to {self.base_url}: {str(exc)[:300]}") from exc
-        except requests.exceptions.Timeout as exc:
-            raise TransportError(f"AutoIntegrate did not answer in time ({method} {path})") from exc
+            raise TLSError(f"AutoIntegrate could not be reached at {self.base_url}: the secure (TLS) connection "
+                           f"failed, so nothing was sent ({method} {path}): {_tls_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(
-                f"Cannot reach AutoIntegrate at {self.base_url} ({method} {path}): {_network_reason(exc)}"
-            ) from exc
+            if _nothing_sent(exc):
+                raise UnreachableError(f"AutoIntegrate could not be reached at {self.base_url} ({method} {path}): "
+                                       f"{_network_reason(exc)}; nothing was sent") from exc
+            if isinstance(exc, requests.exceptions.Timeout):
+                reason = f"no answer within {self.timeout[1]:g} s"
+            else:
+                reason = _network_reason(exc)
+            raise self._no_answer(call, reason) from exc
         with response:
             if entry is not None:
                 entry["status"] = response.status_code
-            raw = self._read(response, method, path)
+            raw = self._read(response, call)
         status = response.status_code
+        success = 200 <= status < 300
         if entry is not None:
-            entry["response_body"] = _loggable_response(path, raw)
-        if 200 <= status < 300:
+            entry["response_body"] = (f"<{len(raw)} bytes of {response.headers.get('Content-Type') or 'content'}>"
+                                      if call.raw and success else _loggable_response(path, raw))
+        if success and call.raw:
+            return raw, response.headers
+        if success:
             try:
                 decoded = json.loads(raw)
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
@@ -523,29 +637,38 @@ class Client:
             return decoded
         raise self._error(response, raw, method, path)
 
-    @staticmethod
-    def _read(response, method, path):
+    def _read(self, response, call):
+        declared = response.headers.get("Content-Length")
+        declared = int(declared) if declared and declared.strip().isdigit() else None
+        too_large = ProtocolError(f"AutoIntegrate's answer to {call.method} {call.path} is too large "
+                                  f"(more than {call.max_bytes} bytes)", retryable=False)
+        if declared is not None and declared > call.max_bytes:
+            raise too_large  # refused before reading it
         chunks = []
         size = 0
         try:
             for chunk in response.iter_content(65536):
                 size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise ProtocolError(f"AutoIntegrate's answer to {method} {path} is too large", retryable=False)
+                if size > call.max_bytes:
+                    raise too_large
                 chunks.append(chunk)
         except requests.exceptions.Timeout as exc:
-            raise TransportError(f"AutoIntegrate did not finish its answer in time ({method} {path})") from exc
+            raise self._no_answer(call, "it did not finish in time") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
-                                 f"({_network_reason(exc)})") from exc
+            raise self._no_answer(call, f"cut off: {_network_reason(exc)}") from exc
         # urllib3 1.26 (Odoo 18's pin) returns a body cut short of its
         # Content-Length without a word; 2.x raises (above). Check it here, for both.
-        declared = response.headers.get("Content-Length")
         identity = response.headers.get("Content-Encoding", "identity").strip().lower() == "identity"
-        if identity and declared and declared.strip().isdigit() and size < int(declared):
-            raise TransportError(f"AutoIntegrate's answer to {method} {path} was cut off "
-                                 f"({size} of {int(declared)} bytes)")
+        if identity and declared is not None and size < declared:
+            raise self._no_answer(call, f"cut off after {size} of {declared} bytes")
         return b"".join(chunks)
+
+    def _no_answer(self, call, reason):
+        """:return: the :class:`NoAnswerError` of a request that was sent, saying what the user may do."""
+        key = call.headers.get("Idempotency-Key")
+        text = (f"AutoIntegrate's answer to {call.method} {call.path} was lost ({reason}) after the request was "
+                f"sent. {_sent_without_answer(call.method, key)}")
+        return NoAnswerError(text, idempotency_key=key)
 
     @staticmethod
     def _error(response, raw, method, path):
@@ -574,16 +697,46 @@ class Client:
 
     @staticmethod
     def _ro_state(data):
-        """Check the shape of an RO state (4.4) so callers can rely on it."""
-        return _checked(data, payload.ro_state_problems(data), "an RO state")
+        """Check the shape of an RO state (4.4) so callers can rely on it,
+        keys an older fleet leaves out filled in (:func:`answers.with_defaults`)."""
+        return answers.with_defaults(_checked(data, answers.ro_state_problems(data), "an RO state"))
 
     @staticmethod
     def _note(note):
         """Check the shape of a note (5.1) so callers can rely on it."""
-        return _checked(note, payload.note_problems(note), "a note")
+        return _checked(note, answers.note_problems(note), "a note")
+
+    @staticmethod
+    def _document(document):
+        """Check the shape of a document object (9.1) so callers can rely on it."""
+        return _checked(document, answers.document_problems(document), "a document")
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """A document's bytes as the fleet served them (9.3), checked against its digest."""
+
+    content: bytes
+    content_type: str
+    sha256: str  # hex
 
 
 LOG_BODY_MAX = 64 * 1024
+
+
+@dataclass
+class _Call:
+    """One call as each of its attempts sends it (:meth:`Client._request`)."""
+
+    method: str
+    path: str
+    url: str
+    data: object = None  # bytes of JSON, or a dict for a form
+    headers: dict = field(default_factory=dict)
+    params: dict = None
+    log_body: str = None  # what the exchange log shows of ``data``
+    raw: bool = False  # answer (bytes, headers), not decoded JSON
+    max_bytes: int = MAX_RESPONSE_BYTES
 
 
 def _checked(value, problems, what):
@@ -597,10 +750,23 @@ def _checked(value, problems, what):
     return value
 
 
+#: the longest Idempotency-Key the contract allows (3)
+KEY_MAX = 128
+
+
+def _derived_key(prefix, data):
+    """:return: ``"<prefix>:<digest of data>"``, its prefix shortened (and made
+    unique by its own digest) when a long RO id would take it past :data:`KEY_MAX`."""
+    key = f"{prefix}:{formatting.bytes_digest(data)}"
+    if len(key) > KEY_MAX:
+        key = f"{prefix[:KEY_MAX - 51]}~{formatting.bytes_digest(prefix.encode())}:{formatting.bytes_digest(data)}"
+    return key
+
+
 def _encode(body):
     """:return: the bytes sent for a JSON body, its canonical JSON (once per call:
     the idempotency key is the digest of the same bytes)."""
-    return payload.canonical_json(body).encode()
+    return formatting.canonical_json(body).encode()
 
 
 def _loggable_request(data):
@@ -635,6 +801,45 @@ NETWORK_REASONS = (
 )
 
 
+def _nothing_sent(exc):
+    """Whether a requests error happened before anything was sent: the
+    connection was never made (name not resolved, refused, not accepted in
+    time). Anything later may have reached the fleet."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(exc, requests.exceptions.ProxyError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError carries the cause
+    # NewConnectionError: refused, unreachable, and (urllib3 2.x's NameResolutionError) not resolved
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _sent_without_answer(method, idempotency_key):
+    """:return: what a call sent without an answer means, and why sending it again cannot do anything twice."""
+    if idempotency_key:
+        return ("The fleet may have acted on it. Sending it again is safe: with the same idempotency key, the "
+                "fleet replays its answer instead of acting twice.")
+    if method == "GET":
+        return "Reading again is safe: a read changes nothing at the fleet."
+    return "Sending it again is safe: this call changes nothing at the fleet."
+
+
+def _unreachable_reason(error):
+    """:return: the short reason of an :class:`UnreachableError`, from the requests error it was raised from."""
+    cause = error.__cause__
+    if cause is None:
+        return error.message
+    return _tls_reason(cause) if isinstance(error, TLSError) else _network_reason(cause)
+
+
+def _tls_reason(exc):
+    """:return: OpenSSL's reason (``[SSL: CERTIFICATE_VERIFY_FAILED] ...``) instead of urllib3's nested reprs."""
+    text = str(exc)
+    match = re.search(r"\[SSL[^\]]*\][^'\"()]*", text)
+    return match.group().strip() if match else text[:300]
+
+
 def _network_reason(exc):
     """:return: a short reason for a network error, instead of urllib3's nested reprs."""
     text = str(exc)
@@ -663,6 +868,19 @@ def _scrub_error(error, secrets):
     error.args = (error.message,)
     error.details = _scrub(error.details, secrets)
     return error
+
+
+def _digest_sha256(header):
+    """:return: the SHA-256 digest a ``Digest`` header (RFC 3230) gives, or ``None``."""
+    for item in (header or "").split(","):
+        algorithm, sep, value = item.strip().partition("=")
+        if sep and algorithm.strip().lower() == "sha-256":
+            try:
+                digest = base64.b64decode(value.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                return None
+            return digest if len(digest) == hashlib.sha256().digest_size else None
+    return None
 
 
 def _retry_after(value):

@@ -7,6 +7,8 @@ Nothing here knows about Odoo: the addon turns these into ``UserError`` at
 its UI boundary.
 """
 
+from . import answers
+
 
 class AutoIntegrateError(Exception):
     """Base class of every error raised by :mod:`autointegrate`.
@@ -45,13 +47,43 @@ class TransientError(AutoIntegrateError):
 
 
 class TransportError(TransientError):
-    """No usable answer: connection refused or dropped, timeout, TLS failure."""
+    """No usable answer: connection refused or dropped, timeout, TLS failure.
+
+    Its two kinds say whether the fleet may have acted:
+    :class:`UnreachableError` (nothing was sent) and :class:`NoAnswerError`
+    (sent, but no whole answer came back).
+    """
+
+    #: whether the request may have reached the fleet; when in doubt, it may have
+    request_sent = True
 
 
-class TLSError(TransportError):
+class UnreachableError(TransportError):
+    """The fleet could not be reached, so nothing was sent: the host name does
+    not resolve, the connection is refused or not accepted in time, or the
+    TLS handshake fails. The fleet cannot have acted."""
+
+    request_sent = False
+
+
+class TLSError(UnreachableError):
     """The secure connection failed (certificate, protocol): retrying won't heal it."""
 
     retryable = False
+
+
+class NoAnswerError(TransportError):
+    """The request was sent but no whole answer came back: no answer in time,
+    the connection closed after sending, or the answer cut off. The fleet may
+    have acted on it. Sending the same call again is safe: it carries the
+    same ``idempotency_key`` (``None`` on reads, which change nothing), so
+    the fleet answers what it did instead of doing it twice."""
+
+    request_sent = True
+
+    def __init__(self, message, *, idempotency_key=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.idempotency_key = idempotency_key
 
 
 class RateLimitedError(TransientError):
@@ -108,6 +140,12 @@ class ValidationError(AutoIntegrateError):
         return out
 
 
+class PayloadTooLargeError(ValidationError):
+    """HTTP 413 ``payload_too_large``, or a body our own checks find larger
+    than the fleet accepts before sending it (a document upload: 15 MiB).
+    A :class:`ValidationError`: the data must change to be accepted."""
+
+
 class IdempotencyKeyReusedError(AutoIntegrateError):
     """HTTP 422 ``idempotency_key_reused``: the key was used with another body."""
 
@@ -117,8 +155,11 @@ class ConflictError(AutoIntegrateError):
 
     @property
     def state(self):
+        """The RO state of ``details`` (checked as any answer), or ``None`` when there is no usable one."""
         first = self.details[0] if self.details else None
-        return first if isinstance(first, dict) else None
+        if not isinstance(first, dict) or answers.ro_state_problems(first):
+            return None
+        return answers.with_defaults(first)
 
 
 class RevisionConflictError(ConflictError):
@@ -150,6 +191,7 @@ ERROR_CLASSES = {
     "duplicate_ro": DuplicateROError,
     "validation_error": ValidationError,
     "idempotency_key_reused": IdempotencyKeyReusedError,
+    "payload_too_large": PayloadTooLargeError,
     "rate_limited": RateLimitedError,
     "server_error": ServerError,
 }
@@ -161,6 +203,7 @@ STATUS_CLASSES = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    413: PayloadTooLargeError,
     422: ValidationError,
     429: RateLimitedError,
 }
