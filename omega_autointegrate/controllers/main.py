@@ -4,8 +4,9 @@ from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 from odoo.modules.registry import Registry
 
+from ..const import MAX_BODY_BYTES
 from ..lib.autointegrate.signing import SIGNATURE_HEADER
-from ..models.autointegrate_event import MAX_BODY_BYTES, error_body
+from ..models.autointegrate_event import error_body
 
 _logger = logging.getLogger(__name__)
 

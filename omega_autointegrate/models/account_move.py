@@ -26,15 +26,12 @@ from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
+from ..const import INVOICEABLE_LINE_STATUSES, ONLINE_PAYMENT_CONTEXT
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import payload
 from ..tools import user_error
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
 
 _logger = logging.getLogger(__name__)
-
-#: context key set while a payment transaction is post-processed
-ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
 
 
 def _say_with_tracking(record, body):

@@ -4,12 +4,12 @@ import logging
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..const import MAX_BODY_BYTES
 from ..lib.autointegrate import payload, signing
 from ..lib.autointegrate.errors import SignatureError
 
 _logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 LOG_BODY_MAX = 64 * 1024
 
 

@@ -4,10 +4,9 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
-_logger = logging.getLogger(__name__)
+from ..const import DEFAULT_RETENTION_DAYS, PARAM_LOG_RETENTION_DAYS
 
-PARAM_LOG_RETENTION_DAYS = "omega_autointegrate.log_retention_days"
-DEFAULT_RETENTION_DAYS = 30
+_logger = logging.getLogger(__name__)
 
 
 class AutoIntegrateExchange(models.Model):

@@ -3,8 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..const import CLOSED_STATUSES
 from ..lib import autointegrate as ai
-from .repair_order import CLOSED_STATUSES
 
 _logger = logging.getLogger(__name__)
 

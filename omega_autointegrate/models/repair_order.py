@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
+from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import payload
 from ..tools import user_error
@@ -14,19 +15,6 @@ from ..tools import user_error
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
-FLEET_STATUSES = [
-    ("not_sent", "Not sent"),
-    ("pending", "Awaiting fleet"),
-    ("approved", "Approved"),
-    ("partially_approved", "Partially approved"),
-    ("denied", "Denied"),
-    ("info_requested", "Information requested"),
-    ("completed", "Invoiced"),
-    ("cancelled", "Cancelled"),
-]
-CLOSED_STATUSES = ("completed", "cancelled")
-#: fleet statuses under which approved work may be done and invoiced
-APPROVED_STATUSES = ("approved", "partially_approved")
 #: what a fleet decision or a shop edit can change; the RO's digest covers it
 VEHICLE_FIELDS = (
     "fleet_vin",

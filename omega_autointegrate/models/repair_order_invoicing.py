@@ -2,10 +2,7 @@ from odoo import _, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
-from .repair_order import APPROVED_STATUSES
-
-#: line statuses whose work the fleet pays
-INVOICEABLE_LINE_STATUSES = ("approved", "adjusted")
+from ..const import APPROVED_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class RepairOrder(models.Model):

@@ -1,7 +1,6 @@
 from odoo import fields, models
 
-from .repair_order import FLEET_STATUSES
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
+from ..const import FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class SaleOrder(models.Model):

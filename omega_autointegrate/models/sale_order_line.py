@@ -1,14 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_round
 
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
-
-FLEET_LINE_STATUSES = [
-    ("pending", "Awaiting fleet"),
-    ("approved", "Approved"),
-    ("adjusted", "Adjusted"),
-    ("denied", "Denied"),
-]
+from ..const import FLEET_LINE_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class SaleOrderLine(models.Model):
