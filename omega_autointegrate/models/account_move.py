@@ -29,7 +29,7 @@ from odoo.tools import float_compare
 from ..const import INVOICEABLE_LINE_STATUSES, ONLINE_PAYMENT_CONTEXT
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import payload
-from ..tools import user_error
+from ..tools import describe_problems, user_error
 
 _logger = logging.getLogger(__name__)
 
@@ -249,9 +249,10 @@ class AccountMove(models.Model):
         try:
             state = client.invoice(job.fleet_ro_id, body)
         except ai.ValidationError as error:
+            labels = {ref: label for ref, _qty, _amount, label in self._fleet_invoice_lines(job)}
             raise UserError(_("The fleet refused invoice %(invoice)s of %(job)s:\n%(problems)s",
                               invoice=self.name, job=job.name,
-                              problems=self._fleet_describe_refusal(error.details, body, job))) from error
+                              problems=describe_problems(self.env, error.details, body, job, labels))) from error
         except ai.InvalidStateError as error:
             state = self._fleet_invoice_conflict(job, client, error)
         except ai.AutoIntegrateError as error:
@@ -287,21 +288,3 @@ class AccountMove(models.Model):
         raise UserError(_("The fleet cannot take invoice %(invoice)s of %(job)s now: its RO is %(status)s at the "
                           "fleet. Open the job to see the fleet's current status.",
                           invoice=self.name, job=job.name, status=label)) from error
-
-    def _fleet_describe_refusal(self, details, body, job):
-        """:return: the fleet's 422 details as lines naming the invoice lines."""
-        labels = {ref: label for ref, _qty, _amount, label in self._fleet_invoice_lines(job)}
-        lines = body.get("lines") or []
-        out = []
-        for item in details:
-            field = item.get("field") or ""
-            message = item.get("message") or ""
-            if field.startswith("lines[") and "]" in field:
-                index = field[len("lines["):field.index("]")]
-                ref = lines[int(index)]["line_ref"] if index.isdigit() and int(index) < len(lines) else None
-                what = field[field.index("]") + 1:].lstrip(".")
-                out.append(_("- %(job)s, line “%(line)s” (%(ref)s): %(what)s %(message)s",
-                             job=job.name, line=labels.get(ref, ref), ref=ref, what=what, message=message))
-            else:
-                out.append(f"- {field}: {message}" if field else f"- {message}")
-        return "\n".join(out) or _("(no details given)")

@@ -5,15 +5,13 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools.translate import LazyTranslate
 
 from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import payload
-from ..tools import user_error
+from ..tools import describe_problems, user_error
 
 _logger = logging.getLogger(__name__)
-_lt = LazyTranslate(__name__)
 
 #: what a fleet decision or a shop edit can change; the RO's digest covers it
 VEHICLE_FIELDS = (
@@ -32,17 +30,6 @@ DIGEST_LINE_FIELDS = (
     "product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id", "display_type", "fleet_line_ref",
     "product_id.fleet_line_type", "product_id.fleet_service_code",
 )
-LINE_FIELD_LABELS = {
-    "line_ref": _lt("reference"),
-    "type": _lt("fleet line type"),
-    "service_code": _lt("service code"),
-    "description": _lt("description"),
-    "quantity": _lt("quantity"),
-    "unit_price": _lt("unit price"),
-    "amount": _lt("amount"),
-    "taxable": _lt("taxes"),
-    "notes": _lt("note"),
-}
 
 
 class RepairOrder(models.Model):
@@ -259,38 +246,6 @@ class RepairOrder(models.Model):
         }
         return body, sale_lines
 
-    def _fleet_describe_problems(self, details, body):
-        """:return: the 422 details as lines a shop user understands."""
-        labels = {
-            "fleet_company_id": _("Customer: Fleet Company ID"),
-            "shop_id": _("Settings: AutoIntegrate Shop ID"),
-            "shop_ro_ref": _("Repair reference"),
-            "currency": _("Currency"),
-            "complaint": _("Complaint"),
-            "notes": _("Request note"),
-            "lines": _("Lines (add parts or services to the quotation)"),
-        }
-        lines = body.get("lines") or []
-        out = []
-        for item in details:
-            field = item.get("field") or ""
-            message = item.get("message") or ""
-            match = re.match(r"^lines\[(\d+)\]\.?(\w*)", field)
-            if match:
-                index = int(match.group(1))
-                description = lines[index].get("description") if index < len(lines) else ""
-                what = LINE_FIELD_LABELS.get(match.group(2), match.group(2))
-                label = _("Line %(number)s (%(description)s): %(what)s",
-                          number=index + 1, description=description, what=what)
-            elif field.startswith("vehicle."):
-                label = _("Vehicle: %(what)s", what=field.split(".", 1)[1].replace("_", " "))
-            elif field.startswith("totals."):
-                label = _("Totals: %(what)s", what=field.split(".", 1)[1])
-            else:
-                label = labels.get(field, field)
-            out.append(f"- {label}: {message}")
-        return "\n".join(out)
-
     # ------------------------------------------------------------ sending
     def _fleet_check_can_send(self):
         self.ensure_one()
@@ -351,7 +306,7 @@ class RepairOrder(models.Model):
         details = payload.validate_ro_body(body)
         if details:
             raise UserError(_("%(job)s cannot be sent to the fleet yet. Fix the following:\n%(problems)s",
-                              job=self.name, problems=self._fleet_describe_problems(details, body)))
+                              job=self.name, problems=describe_problems(self.env, details, body, self)))
         # the line refs travel now: keep them so the fleet's answers find their lines (sudo: this
         # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
         self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
@@ -384,7 +339,7 @@ class RepairOrder(models.Model):
         except ai.ValidationError as error:
             raise UserError(_("The fleet refused %(job)s. Fix the following:\n%(problems)s",
                               job=self.name,
-                              problems=self._fleet_describe_problems(error.details, body))) from error
+                              problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
         self._fleet_apply_state(state)
