@@ -12,8 +12,6 @@ from . import (
     payment_transaction,
     product_template,
     repair_order,
-    repair_order_fleet_state,
-    repair_order_invoicing,
     res_company,
     res_config_settings,
     res_partner,
