@@ -16,6 +16,9 @@ from ..models import autointegrate_sync
 from .common import CLIENT_ID, CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"
+#: guards against N+1 (not targets): the queries of a page of the changes feed, and of each RO it decides
+PAGE_QUERIES = 20
+RO_QUERIES = 10
 
 
 class LiveStatusMixin:
@@ -247,21 +250,35 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env.flush_all()
         self.env.cr.flush()
 
-    def test_poll_page_query_budget(self):
-        """A full page of 100 decided ROs, some with a fleet note, costs a fixed number of queries."""
-        repairs = self.bound_jobs(autointegrate_sync.PAGE_SIZE)
+    def decided_jobs(self, count, notes_every=0):
+        """Jobs bound to the fleet, then approved there (not yet seen by Odoo);
+        one in ``notes_every`` with a fleet note."""
+        repairs = self.bound_jobs(count)
         for index, repair in enumerate(repairs):
-            if index % 10 == 0:
+            if notes_every and index % notes_every == 0:
                 self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": f"Checked {index}", "author": "J. Rivera"})
             self.fleet_decide(repair, all="approved", decided_by="J. Rivera")
+        return repairs
+
+    def poll_queries(self):
+        """:return: the queries of one poll, its transaction's end (the chatter's tracking entries) included."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        count0 = self.env.cr.sql_log_count
+        self.env["autointegrate.sync"]._poll_company(self.company)
+        self.env.flush_all()
+        self.env.cr.flush()
+        return self.env.cr.sql_log_count - count0
+
+    def test_poll_page_query_budget(self):
+        """A full page of 100 decided ROs, some with a fleet note, costs a few queries per RO, the chatter included."""
+        repairs = self.decided_jobs(autointegrate_sync.PAGE_SIZE, notes_every=10)
         self.warm_up()
         sync = self.env["autointegrate.sync"]
-        self.env.flush_all()
-        # the feed call and its log; one statement finding and locking the jobs (with their first message and
-        # followers); jobs, lines and known notes read; lines, jobs and notes written; the messages (110: two
-        # inserts) and the tracking values inserted; the cursor stored. Nobody else follows these jobs: no
-        # notification, so no alias domain or document reply-to is worked out
-        with self.assertQueryCount(__system__=12):
+        # per RO: its decision posted with its status change (the message, its parent, alias domain and
+        # reply-to, its followers, its tracking values), its fleet note; per page: the feed call and its
+        # log, the lock, the reads of the lines and known notes, the grouped writes, the cursor
+        with self.assertQueryCount(__system__=PAGE_QUERIES + RO_QUERIES * len(repairs)):
             sync._poll_company(self.company)
         self.assertEqual(set(repairs.mapped("fleet_status")), {"approved"})
         self.assertEqual(set(repairs.sale_order_id.order_line.mapped("fleet_status")), {"approved"})
@@ -272,11 +289,29 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
             self.assertEqual(tracked.mapped("new_value_char"), ["Approved"])
             # one chatter entry: the decision carries the status change
             self.assertEqual(tracked.mail_message_id, self.decision_messages(repair))
-        # the same page again: nothing newer, one query per RO is not spent
+        # the same page again: nothing newer, no query per RO
         self.company.autointegrate_poll_since = False
-        with self.assertQueryCount(__system__=4):
+        with self.assertQueryCount(__system__=PAGE_QUERIES):
             sync._poll_company(self.company)
         self.assertEqual(sum(len(self.decision_messages(r)) for r in repairs), len(repairs))
+
+    def test_page_cost_does_not_grow_with_the_database(self):
+        """A page costs the same with many more jobs, and long chatters on them, in the database."""
+        self.warm_up()
+        first = self.decided_jobs(10)
+        before = self.poll_queries()
+        self.assertEqual(set(first.mapped("fleet_status")), {"approved"})
+        others = self.bound_jobs(80)  # in the next page of the feed too (nothing newer there)
+        later = self.decided_jobs(10)
+        # a long chatter on every job, the ones of the next page included
+        self.env["mail.message"].create([
+            {"model": "repair.order", "res_id": repair.id, "message_type": "comment", "body": f"Called ({n})"}
+            for repair in others | first | later for n in range(20)
+        ])
+        after = self.poll_queries()
+        self.assertEqual(set(later.mapped("fleet_status")), {"approved"})
+        self.assertLessEqual(before, PAGE_QUERIES + RO_QUERIES * len(first))
+        self.assertEqual(after, before)
 
     def test_cron_runs(self):
         repair = self.decided_job("approved")
