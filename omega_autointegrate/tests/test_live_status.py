@@ -360,7 +360,7 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertNotIn(self.company.autointegrate_client_secret, text)
         self.assertIn("client_secret=%2A%2A%2A", logs[0].request_body)
 
-    def test_the_clients_log_stores_what_create_would(self):
+    def test_the_clients_log_stores_each_attempt(self):
         repair = self.make_job()
         log = self.env["autointegrate.exchange"]
         logger = log._logger_for(self.company, repair)
@@ -372,15 +372,18 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
             {"method": "GET", "path": "/v1/repair-orders?limit=2", "status": None, "idempotency_key": None,
              "request_body": None, "response_body": None, "error": "Cannot reach", "duration_ms": 0},
         ]
-        names = [name for name, field in log._fields.items() if field.store and name != "id"]
         for entry in entries:
             logger(entry)
-            logged = log.search([], order="id desc", limit=1)
-            created = log.sudo().create(log._values_from_client(entry, self.company, repair))
-            self.assertEqual(logged.read(names), [dict(created.read(names)[0], id=logged.id)])
+        logged = log.search([("repair_id", "=", repair.id)], order="id")
+        self.assertEqual(logged.mapped("endpoint"), ["POST /v1/repair-orders", "POST /v1/repair-orders",
+                                                     "GET /v1/repair-orders?limit=2"])
+        self.assertEqual(logged.mapped("status"), [201, 503, 0])
+        self.assertEqual(logged.mapped("success"), [True, False, False])
+        self.assertEqual(logged.mapped("error"), [False, "AutoIntegrate refused", "Cannot reach"])
+        self.assertEqual((logged.company_id, logged.mapped("direction")), (self.company, ["out"] * 3))
         # a job of another company is not logged under this one (create's company check)
         other = self.env["res.company"].create({"name": "Other Shop"})
-        with self.assertRaises(ValueError):
+        with self.assertRaises(UserError):
             log._logger_for(other, repair)(entries[0])
 
     def test_failed_calls_survive_the_rollback(self):
