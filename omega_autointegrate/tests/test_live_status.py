@@ -84,6 +84,17 @@ class TestWebhook(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(len(self.decision_messages(repair)), 1)
         self.assertEqual(len(repair.activity_ids), 1)
 
+    def test_a_delivery_racing_one_of_the_same_event_is_a_duplicate(self):
+        repair = self.decided_job()
+        raw = self.event(self.fleet_state(repair))
+        self.assertEqual(self.receive(raw)[0], 200)
+        # as when the other delivery had not committed yet when this one looked for the event: the
+        # unique index refuses its row, and the first one's answer stands
+        with patch.object(type(self.env["autointegrate.event"]), "search_count", return_value=0):
+            self.assertEqual(self.receive(raw), (200, {"status": "duplicate"}))
+        self.assertEqual(self.env["autointegrate.event"].search_count([("event_id", "=", "evt_1")]), 1)
+        self.assertEqual(len(self.decision_messages(repair)), 1)
+
     def test_out_of_order_sequences(self):
         repair = self.decided_job("denied")
         old = self.fleet_state(repair)
