@@ -34,25 +34,14 @@ from ..tools import describe_problems, user_error
 _logger = logging.getLogger(__name__)
 
 
-def _say_with_tracking(record, body):
-    """Say ``body`` in the chatter of ``record``: in the message that tracks its
-    changes of this transaction when there is one (one entry, and posting an
-    invoice stays about as fast as without AutoIntegrate), else in a note."""
-    initial = record.env.cr.precommit.data.get(f"mail.tracking.{record._name}", {}).get(record.id)
-    if initial and not record.env.context.get("tracking_disable") and any(
-            record[fname] != value for fname, value in initial.items()):
-        record._track_set_log_message(Markup("<p>%s</p>") % body)
-    else:
-        record.message_post(body=body)
-
-
 def _line_label(line):
     text = (line.name or line.product_id.display_name or "").strip()
     return text.splitlines()[0] if text else _("(no description)")
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "autointegrate.chatter.mixin"]
 
     fleet_repair_id = fields.Many2one(
         "repair.order", string="AutoIntegrate Job", copy=False, readonly=True, index="btree_not_null",
@@ -264,11 +253,12 @@ class AccountMove(models.Model):
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,
         })
-        _say_with_tracking(self, _("Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): "
-                                   "the fleet approved the invoice.",
-                                   ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
-        _say_with_tracking(job, _("Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is "
-                                  "completed.", invoice=self.name))
+        # said once in each chatter, in the entry that tracks what changed (see _fleet_say)
+        self._fleet_say(Markup("<p>%s</p>") % _(
+            "Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): the fleet approved the "
+            "invoice.", ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
+        job._fleet_say(Markup("<p>%s</p>") % _(
+            "Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is completed.", invoice=self.name))
 
     def _fleet_invoice_conflict(self, job, client, error):
         """409 on the invoice: the fleet's RO is not invoiceable. When it is
@@ -288,3 +278,7 @@ class AccountMove(models.Model):
         raise UserError(_("The fleet cannot take invoice %(invoice)s of %(job)s now: its RO is %(status)s at the "
                           "fleet. Open the job to see the fleet's current status.",
                           invoice=self.name, job=job.name, status=label)) from error
+
+    # ------------------------------------------------------ mail.thread hooks
+    def _track_get_default_log_message(self, tracked_fields):
+        return self._fleet_said_body() or super()._track_get_default_log_message(tracked_fields)

@@ -56,7 +56,10 @@ class TestMarkupFromTheFleet(AutoIntegrateFlowCase):
         self.assertEqual(wizard.fleet_decided_by, SCRIPT)
         self.assertEqual(wizard.line_ids.filtered(lambda line: line.line_ref == labor).fleet_reason, IMG)
 
-        # the chatter: the fleet's markup is text, escaped once; no element or handler of its own
+        # the chatter (written when the transaction ends): the fleet's markup is text, escaped once;
+        # no element or handler of its own
+        self.env.cr.flush()
+        repair.invalidate_recordset(["message_ids"])
         bodies = "".join(repair.message_ids.mapped("body"))
         self.assertIn("&lt;script&gt;", bodies)
         self.assertIn("&lt;img src=x", bodies)

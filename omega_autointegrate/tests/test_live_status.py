@@ -44,6 +44,10 @@ class LiveStatusMixin:
         }).encode()
 
     def decision_messages(self, repair):
+        """:return: the job's fleet decisions in its chatter, once the transaction ended (as Odoo's
+        tracking, a decision is posted with the status change it brings just before the commit)"""
+        self.env.cr.flush()
+        repair.invalidate_recordset(["message_ids"])
         subtype = self.env.ref("omega_autointegrate.mt_fleet_decision")
         return repair.message_ids.filtered(lambda message: message.subtype_id == subtype)
 
@@ -146,6 +150,24 @@ class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn("Max &lt;1.0&gt; h", body)
         self.assertIn("<i>Max &lt;1.0&gt; h</i></li>", body)  # the reason stays in its line's item
 
+    def test_a_decision_that_changes_no_status_has_an_entry_of_its_own(self):
+        repair = self.make_job()
+        self.send(repair)
+        self.env.cr.flush()  # end of the "transaction" that created the job (creation is not tracked)
+        self.fleet_deny_labor(repair, "Max 1.0 h")
+        repair.action_send_to_fleet()
+        first = self.decision_messages(repair)
+        self.assertEqual(repair.fleet_status, "partially_approved")
+        self.assertIn("fleet_status", first.tracking_value_ids.field_id.mapped("name"))
+        # the fleet gives another reason: the job's status stays, the decision is told all the same
+        self.fleet_deny_labor(repair, "Max 0.5 h")
+        repair.action_send_to_fleet()
+        second = self.decision_messages(repair) - first
+        self.assertEqual(repair.fleet_status, "partially_approved")
+        self.assertEqual(len(second), 1)
+        self.assertIn("Max 0.5 h", second.body)
+        self.assertFalse(second.tracking_value_ids.filtered(lambda value: value.field_id.name == "fleet_status"))
+
     def test_denial_and_question_schedule_a_todo_for_the_responsible(self):
         technician = self.env["res.users"].create({"name": "Tech", "login": "tech-ai"})
         repair = self.make_job()
@@ -202,7 +224,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn("updated_since=", query)
 
     def test_followers_are_notified_with_the_documents_reply_to(self):
-        """A page's messages are posted as ``message_post`` would: the jobs someone
+        """A page's messages are posted with ``message_post``: the jobs someone
         else follows notify them, with the job's alias domain and reply-to."""
         self.env["mail.alias.domain"].create({"name": "shop.example.com"})
         advisor = self.env["res.users"].create({
@@ -219,7 +241,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
                          followed._mail_get_alias_domains(default_company=self.env.company)[followed.id])
         quiet = self.decision_messages(alone)
         self.assertFalse(quiet.notification_ids)
-        self.assertEqual(quiet.reply_to, self.env["mail.thread"]._notify_get_reply_to(default=quiet.email_from)[False])
+        self.assertEqual(quiet.reply_to, alone._notify_get_reply_to(default=quiet.email_from)[alone.id])
 
     def test_expired_cursor_restarts_the_walk(self):
         repair = self.decided_job("approved")
