@@ -178,7 +178,7 @@ class TestWebhookRouteHostile(FlowMixin, AutoIntegrateHttpCase):
         event = {"event_id": "evt_http", "type": "ro.updated", "ro_id": repair.fleet_ro_id,
                  "sequence": state["sequence"], "data": {k: v for k, v in state.items() if k != "body"}}
 
-        def post(raw, signature="sign", headers=None):
+        def post(raw, signature="sign", headers=None, url=url):
             headers = dict(headers or {}, **{"Content-Type": "application/json"})
             if signature == "sign":
                 signature = signing.sign(WEBHOOK_SECRET, raw)
@@ -203,8 +203,13 @@ class TestWebhookRouteHostile(FlowMixin, AutoIntegrateHttpCase):
                 status, body = post(raw, signature)
                 self.assertEqual(status, expected, body)
                 self.assertIn("error", body)
+        # a delivery meant for another shop's database is refused, even signed
+        status, body = post(json.dumps(event).encode(), url=f"{url}-other")
+        self.assertEqual((status, body["error"]["message"]), (404, "unknown database"))
         self.assertFalse(self.env["autointegrate.event"].search([("ro_id", "=", repair.fleet_ro_id)]))
         self.assertEqual(post(json.dumps(event).encode()), (200, {"status": "stale"}))
+        # without a database in the URL, the one Odoo serves the request from
+        self.assertEqual(post(json.dumps(event).encode(), url="/autointegrate/webhook"), (200, {"status": "duplicate"}))
 
 
 class GarbledFleet(ThreadingHTTPServer):

@@ -564,3 +564,32 @@ class TestWebhookOverHttp(LiveStatusMixin, FlowMixin, AutoIntegrateHttpCase):
         self.assertEqual(repair.fleet_status, "approved")
         stored = self.env["autointegrate.event"].search([("repair_id", "=", repair.id)])
         self.assertEqual(set(stored.mapped("state")) - {"stale"}, {"applied"})
+
+    def test_a_serialization_failure_is_run_again_by_odoo(self):
+        """The webhook runs in Odoo's own transaction of the request: a serialization failure (the poll
+        applying the same RO at once) is rolled back and the delivery handled again, by Odoo."""
+        repair = self.make_job()
+        self.send(repair)
+        self.fleet_decide(repair, all="approved")
+        raw = self.event(self.fleet_state(repair))
+        self.env.flush_all()  # the webhook's request reads the job from the database
+        attempts = []
+        apply_states = type(repair)._fleet_apply_states
+
+        def lose_the_first_race(repairs, states, locked=False):
+            attempts.append(repairs.ids)
+            if len(attempts) == 1:  # what PostgreSQL raises for the loser of a race on the job's row
+                repairs.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access due to concurrent "
+                                       "update' USING ERRCODE = 'serialization_failure'; END $$", log_exceptions=False)
+            return apply_states(repairs, states, locked)
+
+        with patch.object(type(repair), "_fleet_apply_states", lose_the_first_race), \
+                patch("odoo.service.model.random.uniform", return_value=0.0):  # no wait before the retry
+            response = self.url_open(f"/autointegrate/webhook/{self.env.cr.dbname}", data=raw, headers={
+                "Content-Type": "application/json", signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, raw)})
+        self.assertEqual((response.status_code, response.json()), (200, {"status": "applied"}))
+        self.assertEqual(attempts, [repair.ids, repair.ids])
+        self.env.invalidate_all()
+        self.assertEqual(repair.fleet_status, "approved")
+        self.assertEqual(self.env["autointegrate.event"].search_count([("repair_id", "=", repair.id)]), 1)
+        self.assertEqual(len(self.decision_messages(repair)), 1)
