@@ -3,14 +3,16 @@
 ``account.move._post`` is the one place every posting goes through: the
 Post button, the ``validate.account.move`` wizard, the auto-post cron and
 the online-payment flow (``account_payment``'s transaction post-processing
-posts the invoices ``sale`` made for the paid orders). So the gate lives
-there: a customer invoice holding AutoIntegrate work is posted only when
-that work is what the fleet approved, and posting it sends it to the fleet
-(contract 6.1), in the same transaction. A refusal or a failure raises
-``UserError``, so nothing stays half done: the caller's transaction (or the
-cron's savepoint) rolls the posting back, and because the call's
-idempotency key is derived from its body, posting again replays the fleet's
-stored answer instead of invoicing twice.
+posts the invoices ``sale`` made for the paid orders). So the gate is
+called there: a customer invoice holding AutoIntegrate work is posted only
+when that work is what the fleet approved (the rule is the job's, in
+``repair.order._fleet_invoice_problems``; the Invoice action asks its
+``_fleet_invoice_refusal`` before it creates anything), and posting it
+sends it to the fleet (contract 6.1), in the same transaction. A refusal or
+a failure raises ``UserError``, so nothing stays half done: the caller's
+transaction (or the cron's savepoint) rolls the posting back, and because
+the call's idempotency key is derived from its body, posting again replays
+the fleet's stored answer instead of invoicing twice.
 
 The online-payment flow must not raise (it would break the processing of a
 payment the customer made): there, invoices holding AutoIntegrate work are
@@ -22,21 +24,15 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import Command, _, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
 
-from ..const import INVOICEABLE_LINE_STATUSES, ONLINE_PAYMENT_CONTEXT
+from ..const import ONLINE_PAYMENT_CONTEXT
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import payload
 from ..tools import describe_problems, user_error
 
 _logger = logging.getLogger(__name__)
-
-
-def _line_label(line):
-    text = (line.name or line.product_id.display_name or "").strip()
-    return text.splitlines()[0] if text else _("(no description)")
 
 
 class AccountMove(models.Model):
@@ -75,10 +71,11 @@ class AccountMove(models.Model):
         return problems
 
     def _fleet_check_posting(self):
+        """:return: why this customer invoice may not be posted (see ``repair.order._fleet_invoice_problems``)."""
         self.ensure_one()
-        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         jobs = self._fleet_job()
         if not jobs:
+            lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
             if not lines.sale_line_ids and self.partner_id and self.partner_id._is_autointegrate():
                 return [_("%(partner)s is invoiced through AutoIntegrate: invoice AutoIntegrate accounts from "
                           "their repair order (Invoice on the job), not with a manual invoice.",
@@ -87,47 +84,13 @@ class AccountMove(models.Model):
         if len(jobs) > 1:
             return [_("This invoice holds the work of several AutoIntegrate jobs (%(jobs)s): invoice each job on "
                       "its own.", jobs=", ".join(jobs.mapped("name")))]
-        job = jobs
-        problems = []
-        refusal = job._fleet_invoice_refusal()
-        if refusal:
-            problems.append(refusal)
-        totals = {}  # sale line -> [quantity in its unit, amount, invoice lines]
-        for line in lines:
-            sale_line = line.sale_line_ids.filtered(lambda sl, order=job.sale_order_id: sl.order_id == order)[:1]
-            if not sale_line:
-                problems.append(_("%(job)s, line “%(line)s”: it is not work the fleet approved on this job. "
-                                  "Remove it from the invoice.", job=job.name, line=_line_label(line)))
-                continue
-            if sale_line.is_downpayment:
-                problems.append(_("%(job)s, line “%(line)s”: a down payment is not approved work; the fleet "
-                                  "pays approved work only.", job=job.name, line=_line_label(line)))
-                continue
-            if sale_line.fleet_status not in INVOICEABLE_LINE_STATUSES:
-                status = dict(sale_line._fields["fleet_status"]._description_selection(self.env)).get(
-                    sale_line.fleet_status) or _("not sent to the fleet")
-                problems.append(_("%(job)s, line “%(line)s”: the fleet has not approved it (%(status)s). Remove "
-                                  "it from the invoice.", job=job.name, line=_line_label(line), status=status))
-                continue
-            entry = totals.setdefault(sale_line, [0.0, 0.0, line.browse()])
-            entry[0] += line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
-            entry[1] += line.price_subtotal
-            entry[2] |= line
-        currency = self.currency_id
-        for sale_line, (quantity, amount, inv_lines) in totals.items():
-            label = _line_label(inv_lines[0])
-            rounding = sale_line.product_uom.rounding or 0.001
-            if float_compare(quantity, sale_line.fleet_approved_qty, precision_rounding=rounding) > 0:
-                problems.append(_("%(job)s, line “%(line)s”: quantity %(quantity)s is more than the %(approved)s "
-                                  "the fleet approved.", job=job.name, line=label,
-                                  quantity=payload.format_quantity(quantity),
-                                  approved=payload.format_quantity(sale_line.fleet_approved_qty)))
-            if currency.compare_amounts(amount, sale_line.fleet_approved_amount) > 0:
-                problems.append(_("%(job)s, line “%(line)s”: amount %(amount)s is more than the %(approved)s the "
-                                  "fleet approved.", job=job.name, line=label,
-                                  amount=payload.format_amount(amount),
-                                  approved=payload.format_amount(sale_line.fleet_approved_amount)))
-        return problems
+        return jobs._fleet_invoice_problems(self)
+
+    @api.model
+    def _fleet_line_label(self, line):
+        """:return: how an invoice line is named in the messages of the gate and the fleet's refusals."""
+        text = (line.name or line.product_id.display_name or "").strip()
+        return text.splitlines()[0] if text else _("(no description)")
 
     def _fleet_problems_message(self, problems):
         parts = []
@@ -200,7 +163,7 @@ class AccountMove(models.Model):
             sale_line = line.sale_line_ids.filtered(lambda sl: sl.order_id == job.sale_order_id)[:1]
             ref = sale_line.fleet_line_ref
             quantity = line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
-            entry = out.setdefault(ref, [Decimal(0), Decimal(0), _line_label(line)])
+            entry = out.setdefault(ref, [Decimal(0), Decimal(0), self._fleet_line_label(line)])
             entry[0] += payload.to_decimal(quantity)
             entry[1] += payload.round_cents(line.price_subtotal)
         return [(ref, quantity, amount, label) for ref, (quantity, amount, label) in out.items()]

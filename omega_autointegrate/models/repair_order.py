@@ -708,7 +708,7 @@ class RepairOrder(models.Model):
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
 
-    #=== BUSINESS METHODS: invoicing ===#
+    #=== BUSINESS METHODS: invoicing, and its gate ===#
 
     def _fleet_invoice_refusal(self):
         """:return: why this job's work cannot be invoiced now, or ``False``
@@ -732,15 +732,58 @@ class RepairOrder(models.Model):
                      "invoicing it.", job=self.name)
         return False
 
-    def _fleet_invoiceable_sale_lines(self):
-        """:return: the quotation lines of this AutoIntegrate job the fleet
-        approved (fully or adjusted), with something approved."""
+    def _fleet_invoice_problems(self, invoice):
+        """The posting gate of this job's work: every posting of a customer
+        invoice holding it goes through here (``account.move._post``: the Post
+        button, the Invoice action, the auto-post cron, the online payment).
+
+        :param invoice: a customer invoice holding this job's work, and no other job's
+        :return: why it may not be posted, each problem naming the job and,
+            when it is one, the line; empty when the fleet approved what it holds
+        """
         self.ensure_one()
-        return self.sale_order_id.order_line.filtered(
-            lambda line: not line.display_type and not line.is_downpayment
-            and line.fleet_status in INVOICEABLE_LINE_STATUSES
-            and float_compare(line.fleet_approved_qty, 0.0, precision_rounding=line.product_uom.rounding or 0.001) > 0
-        )
+        lines = invoice.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        problems = []
+        refusal = self._fleet_invoice_refusal()
+        if refusal:
+            problems.append(refusal)
+        totals = {}  # sale line -> [quantity in its unit, amount, invoice lines]
+        for line in lines:
+            sale_line = line.sale_line_ids.filtered(lambda sl, order=self.sale_order_id: sl.order_id == order)[:1]
+            if not sale_line:
+                problems.append(_("%(job)s, line “%(line)s”: it is not work the fleet approved on this job. "
+                                  "Remove it from the invoice.", job=self.name, line=invoice._fleet_line_label(line)))
+                continue
+            if sale_line.is_downpayment:
+                problems.append(_("%(job)s, line “%(line)s”: a down payment is not approved work; the fleet "
+                                  "pays approved work only.", job=self.name, line=invoice._fleet_line_label(line)))
+                continue
+            if sale_line.fleet_status not in INVOICEABLE_LINE_STATUSES:
+                status = dict(sale_line._fields["fleet_status"]._description_selection(self.env)).get(
+                    sale_line.fleet_status) or _("not sent to the fleet")
+                problems.append(_("%(job)s, line “%(line)s”: the fleet has not approved it (%(status)s). Remove "
+                                  "it from the invoice.", job=self.name, line=invoice._fleet_line_label(line),
+                                  status=status))
+                continue
+            entry = totals.setdefault(sale_line, [0.0, 0.0, line.browse()])
+            entry[0] += line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
+            entry[1] += line.price_subtotal
+            entry[2] |= line
+        currency = invoice.currency_id
+        for sale_line, (quantity, amount, inv_lines) in totals.items():
+            label = invoice._fleet_line_label(inv_lines[0])
+            rounding = sale_line.product_uom.rounding or 0.001
+            if float_compare(quantity, sale_line.fleet_approved_qty, precision_rounding=rounding) > 0:
+                problems.append(_("%(job)s, line “%(line)s”: quantity %(quantity)s is more than the %(approved)s "
+                                  "the fleet approved.", job=self.name, line=label,
+                                  quantity=payload.format_quantity(quantity),
+                                  approved=payload.format_quantity(sale_line.fleet_approved_qty)))
+            if currency.compare_amounts(amount, sale_line.fleet_approved_amount) > 0:
+                problems.append(_("%(job)s, line “%(line)s”: amount %(amount)s is more than the %(approved)s the "
+                                  "fleet approved.", job=self.name, line=label,
+                                  amount=payload.format_amount(amount),
+                                  approved=payload.format_amount(sale_line.fleet_approved_amount)))
+        return problems
 
     def _fleet_check_can_invoice(self):
         """Refuse, before anything is done, a job that the Invoice action
@@ -761,7 +804,7 @@ class RepairOrder(models.Model):
         if order.state in ("draft", "sent"):
             # nothing is invoiceable before the quotation is confirmed: look at its lines
             if self.is_autointegrate:
-                has_work = bool(self._fleet_invoiceable_sale_lines())
+                has_work = any(line._fleet_is_approved_work() for line in order.order_line)
             else:
                 has_work = any(not line.display_type and line.product_uom_qty for line in order.order_line)
         else:

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..const import FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
+from ..const import FLEET_STATUSES
 
 
 class SaleOrder(models.Model):
@@ -55,10 +55,7 @@ class SaleOrder(models.Model):
             if line.display_type == "line_section":
                 section = line
                 continue
-            if not line.display_type and (
-                line.is_downpayment or line.fleet_status not in INVOICEABLE_LINE_STATUSES
-                or line.fleet_approved_qty <= 0
-            ):
+            if not line.display_type and not line._fleet_is_approved_work():
                 continue
             if section:
                 kept |= section
