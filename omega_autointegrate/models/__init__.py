@@ -1,5 +1,5 @@
 # the mixin first: models below inherit it, and some import each other early
-from . import fleet_normalize_mixin
+from . import autointegrate_chatter_mixin, autointegrate_normalize_mixin
 
 # isort: split
 from . import (
@@ -12,8 +12,6 @@ from . import (
     payment_transaction,
     product_template,
     repair_order,
-    repair_order_fleet_state,
-    repair_order_invoicing,
     res_company,
     res_config_settings,
     res_partner,

@@ -3,14 +3,16 @@
 ``account.move._post`` is the one place every posting goes through: the
 Post button, the ``validate.account.move`` wizard, the auto-post cron and
 the online-payment flow (``account_payment``'s transaction post-processing
-posts the invoices ``sale`` made for the paid orders). So the gate lives
-there: a customer invoice holding AutoIntegrate work is posted only when
-that work is what the fleet approved, and posting it sends it to the fleet
-(contract 6.1), in the same transaction. A refusal or a failure raises
-``UserError``, so nothing stays half done: the caller's transaction (or the
-cron's savepoint) rolls the posting back, and because the call's
-idempotency key is derived from its body, posting again replays the fleet's
-stored answer instead of invoicing twice.
+posts the invoices ``sale`` made for the paid orders). So the gate is
+called there: a customer invoice holding AutoIntegrate work is posted only
+when that work is what the fleet approved (the rule is the job's, in
+``repair.order._fleet_invoice_problems``; the Invoice action asks its
+``_fleet_invoice_refusal`` before it creates anything), and posting it
+sends it to the fleet (contract 6.1), in the same transaction. A refusal or
+a failure raises ``UserError``, so nothing stays half done: the caller's
+transaction (or the cron's savepoint) rolls the posting back, and because
+the call's idempotency key is derived from its body, posting again replays
+the fleet's stored answer instead of invoicing twice.
 
 The online-payment flow must not raise (it would break the processing of a
 payment the customer made): there, invoices holding AutoIntegrate work are
@@ -22,40 +24,20 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import Command, _, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
 
+from ..const import ONLINE_PAYMENT_CONTEXT
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import formatting
-from ..tools import user_error
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
+from ..tools import describe_problems, user_error
 
 _logger = logging.getLogger(__name__)
 
-#: context key set while a payment transaction is post-processed
-ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
-
-
-def _say_with_tracking(record, body):
-    """Say ``body`` in the chatter of ``record``: in the message that tracks its
-    changes of this transaction when there is one (one entry, and posting an
-    invoice stays about as fast as without AutoIntegrate), else in a note."""
-    initial = record.env.cr.precommit.data.get(f"mail.tracking.{record._name}", {}).get(record.id)
-    if initial and not record.env.context.get("tracking_disable") and any(
-            record[fname] != value for fname, value in initial.items()):
-        record._track_set_log_message(Markup("<p>%s</p>") % body)
-    else:
-        record.message_post(body=body)
-
-
-def _line_label(line):
-    text = (line.name or line.product_id.display_name or "").strip()
-    return text.splitlines()[0] if text else _("(no description)")
-
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "autointegrate.chatter.mixin"]
 
     fleet_repair_id = fields.Many2one(
         "repair.order", string="AutoIntegrate Job", copy=False, readonly=True, index="btree_not_null",
@@ -89,10 +71,11 @@ class AccountMove(models.Model):
         return problems
 
     def _fleet_check_posting(self):
+        """:return: why this customer invoice may not be posted (see ``repair.order._fleet_invoice_problems``)."""
         self.ensure_one()
-        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         jobs = self._fleet_job()
         if not jobs:
+            lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
             if not lines.sale_line_ids and self.partner_id and self.partner_id._is_autointegrate():
                 return [_("%(partner)s is invoiced through AutoIntegrate: invoice AutoIntegrate accounts from "
                           "their repair order (Invoice on the job), not with a manual invoice.",
@@ -101,47 +84,13 @@ class AccountMove(models.Model):
         if len(jobs) > 1:
             return [_("This invoice holds the work of several AutoIntegrate jobs (%(jobs)s): invoice each job on "
                       "its own.", jobs=", ".join(jobs.mapped("name")))]
-        job = jobs
-        problems = []
-        refusal = job._fleet_invoice_refusal()
-        if refusal:
-            problems.append(refusal)
-        totals = {}  # sale line -> [quantity in its unit, amount, invoice lines]
-        for line in lines:
-            sale_line = line.sale_line_ids.filtered(lambda sl, order=job.sale_order_id: sl.order_id == order)[:1]
-            if not sale_line:
-                problems.append(_("%(job)s, line “%(line)s”: it is not work the fleet approved on this job. "
-                                  "Remove it from the invoice.", job=job.name, line=_line_label(line)))
-                continue
-            if sale_line.is_downpayment:
-                problems.append(_("%(job)s, line “%(line)s”: a down payment is not approved work; the fleet "
-                                  "pays approved work only.", job=job.name, line=_line_label(line)))
-                continue
-            if sale_line.fleet_status not in INVOICEABLE_LINE_STATUSES:
-                status = dict(sale_line._fields["fleet_status"]._description_selection(self.env)).get(
-                    sale_line.fleet_status) or _("not sent to the fleet")
-                problems.append(_("%(job)s, line “%(line)s”: the fleet has not approved it (%(status)s). Remove "
-                                  "it from the invoice.", job=job.name, line=_line_label(line), status=status))
-                continue
-            entry = totals.setdefault(sale_line, [0.0, 0.0, line.browse()])
-            entry[0] += line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
-            entry[1] += line.price_subtotal
-            entry[2] |= line
-        currency = self.currency_id
-        for sale_line, (quantity, amount, inv_lines) in totals.items():
-            label = _line_label(inv_lines[0])
-            rounding = sale_line.product_uom.rounding or 0.001
-            if float_compare(quantity, sale_line.fleet_approved_qty, precision_rounding=rounding) > 0:
-                problems.append(_("%(job)s, line “%(line)s”: quantity %(quantity)s is more than the %(approved)s "
-                                  "the fleet approved.", job=job.name, line=label,
-                                  quantity=formatting.format_quantity(quantity),
-                                  approved=formatting.format_quantity(sale_line.fleet_approved_qty)))
-            if currency.compare_amounts(amount, sale_line.fleet_approved_amount) > 0:
-                problems.append(_("%(job)s, line “%(line)s”: amount %(amount)s is more than the %(approved)s the "
-                                  "fleet approved.", job=job.name, line=label,
-                                  amount=formatting.format_amount(amount),
-                                  approved=formatting.format_amount(sale_line.fleet_approved_amount)))
-        return problems
+        return jobs._fleet_invoice_problems(self)
+
+    @api.model
+    def _fleet_line_label(self, line):
+        """:return: how an invoice line is named in the messages of the gate and the fleet's refusals."""
+        text = (line.name or line.product_id.display_name or "").strip()
+        return text.splitlines()[0] if text else _("(no description)")
 
     def _fleet_problems_message(self, problems):
         parts = []
@@ -214,7 +163,7 @@ class AccountMove(models.Model):
             sale_line = line.sale_line_ids.filtered(lambda sl: sl.order_id == job.sale_order_id)[:1]
             ref = sale_line.fleet_line_ref
             quantity = line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
-            entry = out.setdefault(ref, [Decimal(0), Decimal(0), _line_label(line)])
+            entry = out.setdefault(ref, [Decimal(0), Decimal(0), self._fleet_line_label(line)])
             entry[0] += formatting.to_decimal(quantity)
             entry[1] += formatting.round_cents(line.price_subtotal)
         return [(ref, quantity, amount, label) for ref, (quantity, amount, label) in out.items()]
@@ -252,9 +201,10 @@ class AccountMove(models.Model):
         try:
             state = client.invoice(job.fleet_ro_id, body)
         except ai.ValidationError as error:
+            labels = {ref: label for ref, _qty, _amount, label in self._fleet_invoice_lines(job)}
             raise UserError(_("The fleet refused invoice %(invoice)s of %(job)s:\n%(problems)s",
                               invoice=self.name, job=job.name,
-                              problems=self._fleet_describe_refusal(error.details, body, job))) from error
+                              problems=describe_problems(self.env, error.details, body, job, labels))) from error
         except ai.InvalidStateError as error:
             state = self._fleet_invoice_conflict(job, client, error)
         except ai.AutoIntegrateError as error:
@@ -266,11 +216,12 @@ class AccountMove(models.Model):
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,
         })
-        _say_with_tracking(self, _("Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): "
-                                   "the fleet approved the invoice.",
-                                   ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
-        _say_with_tracking(job, _("Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is "
-                                  "completed.", invoice=self.name))
+        # said once in each chatter, in the entry that tracks what changed (see _fleet_say)
+        self._fleet_say(Markup("<p>%s</p>") % _(
+            "Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): the fleet approved the "
+            "invoice.", ro=job.fleet_ro_id, auth=self.fleet_authorization_number or "-"))
+        job._fleet_say(Markup("<p>%s</p>") % _(
+            "Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is completed.", invoice=self.name))
 
     def _fleet_invoice_conflict(self, job, client, error):
         """409 on the invoice: the fleet's RO is not invoiceable. When it is
@@ -291,20 +242,6 @@ class AccountMove(models.Model):
                           "fleet. Open the job to see the fleet's current status.",
                           invoice=self.name, job=job.name, status=label)) from error
 
-    def _fleet_describe_refusal(self, details, body, job):
-        """:return: the fleet's 422 details as lines naming the invoice lines."""
-        labels = {ref: label for ref, _qty, _amount, label in self._fleet_invoice_lines(job)}
-        lines = body.get("lines") or []
-        out = []
-        for item in details:
-            field = item.get("field") or ""
-            message = item.get("message") or ""
-            if field.startswith("lines[") and "]" in field:
-                index = field[len("lines["):field.index("]")]
-                ref = lines[int(index)]["line_ref"] if index.isdigit() and int(index) < len(lines) else None
-                what = field[field.index("]") + 1:].lstrip(".")
-                out.append(_("- %(job)s, line “%(line)s” (%(ref)s): %(what)s %(message)s",
-                             job=job.name, line=labels.get(ref, ref), ref=ref, what=what, message=message))
-            else:
-                out.append(f"- {field}: {message}" if field else f"- {message}")
-        return "\n".join(out) or _("(no details given)")
+    # ------------------------------------------------------ mail.thread hooks
+    def _track_get_default_log_message(self, tracked_fields):
+        return self._fleet_said_body() or super()._track_get_default_log_message(tracked_fields)

@@ -1,16 +1,19 @@
 import json
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import mute_logger
 
+from ..const import MAX_BODY_BYTES
 from ..lib.autointegrate import signing
 from ..lib.autointegrate.errors import SignatureError
 from ..lib.autointegrate.events import parse_event
 
 _logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 LOG_BODY_MAX = 64 * 1024
 
 
@@ -66,21 +69,9 @@ class AutoIntegrateEvent(models.Model):
             # maybe our submit has not committed yet: a 404 makes the fleet retry
             return 404, error_body("not_found", "unknown RO")
         # stored first, once: a repeated event_id is acknowledged and not applied again
-        self.env.cr.execute(
-            """INSERT INTO autointegrate_event
-                   (event_id, event_type, ro_id, sequence, payload, state, repair_id, company_id,
-                    create_uid, write_uid, create_date, write_date)
-               VALUES (%s, %s, %s, %s, %s, 'received', %s, %s, %s, %s, now() at time zone 'UTC',
-                       now() at time zone 'UTC')
-               ON CONFLICT (event_id) DO NOTHING
-               RETURNING id""",
-            [event["event_id"], event.get("type"), event["ro_id"], event["sequence"],
-             raw.decode("utf-8", "replace"), repair.id, company.id, self.env.uid, self.env.uid],
-        )
-        row = self.env.cr.fetchone()
-        if not row:
+        stored = self._store(event, raw, repair)
+        if not stored:
             return 200, {"status": "duplicate"}
-        stored = self.sudo().browse(row[0])
         stored._apply(event["data"])
         self.env["autointegrate.exchange"].sudo().create({
             "direction": "in",
@@ -94,6 +85,32 @@ class AutoIntegrateEvent(models.Model):
             "company_id": company.id,
         })
         return 200, {"status": stored.state}
+
+    @api.model
+    def _store(self, event, raw, repair):
+        """Store a delivery, unless its event is stored already.
+
+        :return: the event stored, or an empty recordset for a repeated ``event_id``
+        """
+        events = self.sudo()
+        if events.search_count([("event_id", "=", event["event_id"])], limit=1):
+            return events
+        values = {
+            "event_id": event["event_id"],
+            "event_type": event.get("type"),
+            "ro_id": event["ro_id"],
+            "sequence": event["sequence"],
+            "payload": raw.decode("utf-8", "replace"),
+            "repair_id": repair.id,
+            "company_id": repair.company_id.id,
+        }
+        try:
+            # the same event delivered twice at once: the unique index makes the second
+            # transaction wait for the first, then refuses its row (no error for the log)
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                return events.create(values)
+        except psycopg2.errors.UniqueViolation:
+            return events
 
     def _apply(self, state):
         """Apply the event's RO state; an error is stored, not raised."""

@@ -1,8 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .repair_order import FLEET_STATUSES
-from .sale_order_line import FLEET_LINE_STATUSES
+from ..const import FLEET_LINE_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class AutoIntegrateReport(models.Model):
@@ -72,12 +71,12 @@ class AutoIntegrateReport(models.Model):
                    sol.currency_id AS currency_id,
                    ROUND(sol.price_unit * (1 - COALESCE(sol.discount, 0) / 100.0), 2) * sol.product_uom_qty
                        AS requested_amount,
-                   CASE WHEN sol.fleet_status IN ('approved', 'adjusted')
+                   CASE WHEN sol.fleet_status = ANY(%(paid)s)
                         THEN COALESCE(sol.fleet_approved_amount, 0) ELSE 0 END AS approved_amount,
                    1 AS line_count,
-                   CASE WHEN sol.fleet_status IN ('approved', 'adjusted') THEN 1 ELSE 0 END AS approved_line_count,
+                   CASE WHEN sol.fleet_status = ANY(%(paid)s) THEN 1 ELSE 0 END AS approved_line_count,
                    CASE WHEN sol.fleet_status = 'denied' THEN 1 ELSE 0 END AS denied_line_count,
-                   CASE WHEN sol.fleet_status IN ('approved', 'adjusted') THEN 100.0
+                   CASE WHEN sol.fleet_status = ANY(%(paid)s) THEN 100.0
                         WHEN sol.fleet_status = 'denied' THEN 0.0 END AS approval_rate,
                    CASE WHEN ROW_NUMBER() OVER (PARTITION BY ro.id ORDER BY sol.id) = 1 THEN 1 ELSE 0 END
                        AS ro_count,
@@ -91,4 +90,4 @@ class AutoIntegrateReport(models.Model):
               JOIN res_partner partner ON partner.id = ro.partner_id
              WHERE ro.fleet_ro_id IS NOT NULL
                AND sol.fleet_status IS NOT NULL
-        """)
+        """, paid=list(INVOICEABLE_LINE_STATUSES))

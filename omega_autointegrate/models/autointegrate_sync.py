@@ -3,8 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..const import CLOSED_STATUSES
 from ..lib import autointegrate as ai
-from .repair_order import CLOSED_STATUSES
 
 _logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class AutoIntegrateSync(models.AbstractModel):
     @api.model
     def _apply_states(self, company, states):
         """Apply a batch of RO states of one company (a page of the changes
-        feed) with a fixed number of queries, see ``_fleet_apply_states``.
+        feed), see ``_fleet_apply_states``.
 
         :return: how many were newer than what the jobs had
         """
@@ -37,10 +37,10 @@ class AutoIntegrateSync(models.AbstractModel):
         if not by_ro:
             return 0
         # one statement finds and locks the page's jobs
-        repairs = self.env["repair.order"].sudo()
-        locked = repairs._fleet_lock_rows(SQL("company_id = %s AND fleet_ro_id = ANY(%s)", company.id, list(by_ro)))
-        repairs = repairs.browse(locked)
-        return len(repairs._fleet_apply_states({repair.id: by_ro[repair.fleet_ro_id] for repair in repairs}, locked))
+        repairs = self.env["repair.order"].sudo()._fleet_lock_rows(
+            SQL("company_id = %s AND fleet_ro_id = ANY(%s)", company.id, list(by_ro)))
+        states = {repair.id: by_ro[repair.fleet_ro_id] for repair in repairs}
+        return len(repairs._fleet_apply_states(states, locked=True))
 
     @api.model
     def _poll_company(self, company):

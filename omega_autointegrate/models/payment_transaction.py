@@ -1,6 +1,6 @@
 from odoo import models
 
-from .account_move import ONLINE_PAYMENT_CONTEXT
+from ..const import ONLINE_PAYMENT_CONTEXT
 
 
 class PaymentTransaction(models.Model):

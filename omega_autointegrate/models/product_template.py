@@ -1,17 +1,6 @@
 from odoo import fields, models
 
-from ..lib.autointegrate import contract
-
-FLEET_LINE_TYPES = [
-    ("part", "Part"),
-    ("labor", "Labor"),
-    ("fee", "Fee"),
-    ("sublet", "Sublet"),
-    ("tire", "Tire"),
-    ("glass", "Glass"),
-    ("discount", "Discount"),
-]
-assert [code for code, _label in FLEET_LINE_TYPES] == list(contract.LINE_TYPES)
+from ..const import FLEET_LINE_TYPES
 
 
 class ProductTemplate(models.Model):

@@ -1,11 +1,9 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..const import PARAM_CONNECT_TIMEOUT, PARAM_READ_TIMEOUT
 from ..lib import autointegrate as ai
 from ..tools import user_error
-
-PARAM_CONNECT_TIMEOUT = "omega_autointegrate.connect_timeout"
-PARAM_READ_TIMEOUT = "omega_autointegrate.read_timeout"
 
 
 class ResCompany(models.Model):

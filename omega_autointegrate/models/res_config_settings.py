@@ -1,9 +1,8 @@
 from odoo import _, api, fields, models
 
+from ..const import DEFAULT_RETENTION_DAYS, PARAM_CONNECT_TIMEOUT, PARAM_LOG_RETENTION_DAYS, PARAM_READ_TIMEOUT
 from ..lib import autointegrate as ai
 from ..tools import user_error
-from .autointegrate_exchange import DEFAULT_RETENTION_DAYS, PARAM_LOG_RETENTION_DAYS
-from .res_company import PARAM_CONNECT_TIMEOUT, PARAM_READ_TIMEOUT
 
 
 class ResConfigSettings(models.TransientModel):

@@ -1,7 +1,6 @@
 from odoo import fields, models
 
-from .repair_order import FLEET_STATUSES
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
+from ..const import FLEET_STATUSES
 
 
 class SaleOrder(models.Model):
@@ -56,10 +55,7 @@ class SaleOrder(models.Model):
             if line.display_type == "line_section":
                 section = line
                 continue
-            if not line.display_type and (
-                line.is_downpayment or line.fleet_status not in INVOICEABLE_LINE_STATUSES
-                or line.fleet_approved_qty <= 0
-            ):
+            if not line.display_type and not line._fleet_is_approved_work():
                 continue
             if section:
                 kept |= section

@@ -1,14 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_round
 
-from .repair_order_invoicing import INVOICEABLE_LINE_STATUSES
-
-FLEET_LINE_STATUSES = [
-    ("pending", "Awaiting fleet"),
-    ("approved", "Approved"),
-    ("adjusted", "Adjusted"),
-    ("denied", "Denied"),
-]
+from ..const import FLEET_LINE_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class SaleOrderLine(models.Model):
@@ -44,12 +37,21 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         return self._fleet_repair()._fleet_open_communication(line=self)
 
+    def _fleet_is_approved_work(self):
+        """:return: whether the fleet approved this line's work (fully or
+        adjusted) with something approved: what an AutoIntegrate job invoices."""
+        self.ensure_one()
+        return (
+            not self.display_type and not self.is_downpayment and self.fleet_status in INVOICEABLE_LINE_STATUSES
+            and float_compare(self.fleet_approved_qty, 0.0, precision_rounding=self.product_uom.rounding or 0.001) > 0
+        )
+
     def _prepare_invoice_line(self, **optional_values):
         """A line the fleet approved of an approved AutoIntegrate job is
         invoiced at most at its approved quantity and amount (an adjusted
         line at what the fleet allowed)."""
         values = super()._prepare_invoice_line(**optional_values)
-        if self.display_type or self.is_downpayment or self.fleet_status not in INVOICEABLE_LINE_STATUSES:
+        if not self._fleet_is_approved_work():
             return values
         job = self.order_id._fleet_job()
         if not job or job._fleet_invoice_refusal():

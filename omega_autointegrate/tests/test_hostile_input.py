@@ -57,7 +57,10 @@ class TestMarkupFromTheFleet(AutoIntegrateFlowCase):
         self.assertEqual(wizard.fleet_decided_by, SCRIPT)
         self.assertEqual(wizard.line_ids.filtered(lambda line: line.line_ref == labor).fleet_reason, IMG)
 
-        # the chatter: the fleet's markup is text, escaped once; no element or handler of its own
+        # the chatter (written when the transaction ends): the fleet's markup is text, escaped once;
+        # no element or handler of its own
+        self.env.cr.flush()
+        repair.invalidate_recordset(["message_ids"])
         bodies = "".join(repair.message_ids.mapped("body"))
         self.assertIn("&lt;script&gt;", bodies)
         self.assertIn("&lt;img src=x", bodies)
@@ -176,7 +179,7 @@ class TestWebhookRouteHostile(FlowMixin, AutoIntegrateHttpCase):
         event = {"event_id": "evt_http", "type": "ro.updated", "ro_id": repair.fleet_ro_id,
                  "sequence": state["sequence"], "data": {k: v for k, v in state.items() if k != "body"}}
 
-        def post(raw, signature="sign", headers=None):
+        def post(raw, signature="sign", headers=None, url=url):
             headers = dict(headers or {}, **{"Content-Type": "application/json"})
             if signature == "sign":
                 signature = signing.sign(WEBHOOK_SECRET, raw)
@@ -201,8 +204,13 @@ class TestWebhookRouteHostile(FlowMixin, AutoIntegrateHttpCase):
                 status, body = post(raw, signature)
                 self.assertEqual(status, expected, body)
                 self.assertIn("error", body)
+        # a delivery meant for another shop's database is refused, even signed
+        status, body = post(json.dumps(event).encode(), url=f"{url}-other")
+        self.assertEqual((status, body["error"]["message"]), (404, "unknown database"))
         self.assertFalse(self.env["autointegrate.event"].search([("ro_id", "=", repair.fleet_ro_id)]))
         self.assertEqual(post(json.dumps(event).encode()), (200, {"status": "stale"}))
+        # without a database in the URL, the one Odoo serves the request from
+        self.assertEqual(post(json.dumps(event).encode(), url="/autointegrate/webhook"), (200, {"status": "duplicate"}))
 
 
 class GarbledFleet(ThreadingHTTPServer):

@@ -16,6 +16,9 @@ from ..models import autointegrate_sync
 from .common import CLIENT_ID, CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 
 WEBHOOK_SECRET = "odoo-test-webhook"
+#: guards against N+1 (not targets): the queries of a page of the changes feed, and of each RO it decides
+PAGE_QUERIES = 20
+RO_QUERIES = 10
 
 
 class LiveStatusMixin:
@@ -41,6 +44,10 @@ class LiveStatusMixin:
         }).encode()
 
     def decision_messages(self, repair):
+        """:return: the job's fleet decisions in its chatter, once the transaction ended (as Odoo's
+        tracking, a decision is posted with the status change it brings just before the commit)"""
+        self.env.cr.flush()
+        repair.invalidate_recordset(["message_ids"])
         subtype = self.env.ref("omega_autointegrate.mt_fleet_decision")
         return repair.message_ids.filtered(lambda message: message.subtype_id == subtype)
 
@@ -80,6 +87,17 @@ class TestWebhook(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(self.env["autointegrate.event"].search_count([("event_id", "=", "evt_1")]), 1)
         self.assertEqual(len(self.decision_messages(repair)), 1)
         self.assertEqual(len(repair.activity_ids), 1)
+
+    def test_a_delivery_racing_one_of_the_same_event_is_a_duplicate(self):
+        repair = self.decided_job()
+        raw = self.event(self.fleet_state(repair))
+        self.assertEqual(self.receive(raw)[0], 200)
+        # as when the other delivery had not committed yet when this one looked for the event: the
+        # unique index refuses its row, and the first one's answer stands
+        with patch.object(type(self.env["autointegrate.event"]), "search_count", return_value=0):
+            self.assertEqual(self.receive(raw), (200, {"status": "duplicate"}))
+        self.assertEqual(self.env["autointegrate.event"].search_count([("event_id", "=", "evt_1")]), 1)
+        self.assertEqual(len(self.decision_messages(repair)), 1)
 
     def test_out_of_order_sequences(self):
         repair = self.decided_job("denied")
@@ -131,6 +149,24 @@ class TestNotifications(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn("Denied", body)
         self.assertIn("Max &lt;1.0&gt; h", body)
         self.assertIn("<i>Max &lt;1.0&gt; h</i></li>", body)  # the reason stays in its line's item
+
+    def test_a_decision_that_changes_no_status_has_an_entry_of_its_own(self):
+        repair = self.make_job()
+        self.send(repair)
+        self.env.cr.flush()  # end of the "transaction" that created the job (creation is not tracked)
+        self.fleet_deny_labor(repair, "Max 1.0 h")
+        repair.action_send_to_fleet()
+        first = self.decision_messages(repair)
+        self.assertEqual(repair.fleet_status, "partially_approved")
+        self.assertIn("fleet_status", first.tracking_value_ids.field_id.mapped("name"))
+        # the fleet gives another reason: the job's status stays, the decision is told all the same
+        self.fleet_deny_labor(repair, "Max 0.5 h")
+        repair.action_send_to_fleet()
+        second = self.decision_messages(repair) - first
+        self.assertEqual(repair.fleet_status, "partially_approved")
+        self.assertEqual(len(second), 1)
+        self.assertIn("Max 0.5 h", second.body)
+        self.assertFalse(second.tracking_value_ids.filtered(lambda value: value.field_id.name == "fleet_status"))
 
     def test_denial_and_question_schedule_a_todo_for_the_responsible(self):
         technician = self.env["res.users"].create({"name": "Tech", "login": "tech-ai"})
@@ -188,7 +224,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn("updated_since=", query)
 
     def test_followers_are_notified_with_the_documents_reply_to(self):
-        """A page's messages are posted as ``message_post`` would: the jobs someone
+        """A page's messages are posted with ``message_post``: the jobs someone
         else follows notify them, with the job's alias domain and reply-to."""
         self.env["mail.alias.domain"].create({"name": "shop.example.com"})
         advisor = self.env["res.users"].create({
@@ -205,7 +241,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
                          followed._mail_get_alias_domains(default_company=self.env.company)[followed.id])
         quiet = self.decision_messages(alone)
         self.assertFalse(quiet.notification_ids)
-        self.assertEqual(quiet.reply_to, self.env["mail.thread"]._notify_get_reply_to(default=quiet.email_from)[False])
+        self.assertEqual(quiet.reply_to, alone._notify_get_reply_to(default=quiet.email_from)[alone.id])
 
     def test_expired_cursor_restarts_the_walk(self):
         repair = self.decided_job("approved")
@@ -247,21 +283,35 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env.flush_all()
         self.env.cr.flush()
 
-    def test_poll_page_query_budget(self):
-        """A full page of 100 decided ROs, some with a fleet note, costs a fixed number of queries."""
-        repairs = self.bound_jobs(autointegrate_sync.PAGE_SIZE)
+    def decided_jobs(self, count, notes_every=0):
+        """Jobs bound to the fleet, then approved there (not yet seen by Odoo);
+        one in ``notes_every`` with a fleet note."""
+        repairs = self.bound_jobs(count)
         for index, repair in enumerate(repairs):
-            if index % 10 == 0:
+            if notes_every and index % notes_every == 0:
                 self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": f"Checked {index}", "author": "J. Rivera"})
             self.fleet_decide(repair, all="approved", decided_by="J. Rivera")
+        return repairs
+
+    def poll_queries(self):
+        """:return: the queries of one poll, its transaction's end (the chatter's tracking entries) included."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        count0 = self.env.cr.sql_log_count
+        self.env["autointegrate.sync"]._poll_company(self.company)
+        self.env.flush_all()
+        self.env.cr.flush()
+        return self.env.cr.sql_log_count - count0
+
+    def test_poll_page_query_budget(self):
+        """A full page of 100 decided ROs, some with a fleet note, costs a few queries per RO, the chatter included."""
+        repairs = self.decided_jobs(autointegrate_sync.PAGE_SIZE, notes_every=10)
         self.warm_up()
         sync = self.env["autointegrate.sync"]
-        self.env.flush_all()
-        # the feed call and its log; one statement finding and locking the jobs (with their first message and
-        # followers); jobs, lines and known notes read; lines, jobs and notes written; the messages (110: two
-        # inserts) and the tracking values inserted; the cursor stored. Nobody else follows these jobs: no
-        # notification, so no alias domain or document reply-to is worked out
-        with self.assertQueryCount(__system__=12):
+        # per RO: its decision posted with its status change (the message, its parent, alias domain and
+        # reply-to, its followers, its tracking values), its fleet note; per page: the feed call and its
+        # log, the lock, the reads of the lines and known notes, the grouped writes, the cursor
+        with self.assertQueryCount(__system__=PAGE_QUERIES + RO_QUERIES * len(repairs)):
             sync._poll_company(self.company)
         self.assertEqual(set(repairs.mapped("fleet_status")), {"approved"})
         self.assertEqual(set(repairs.sale_order_id.order_line.mapped("fleet_status")), {"approved"})
@@ -272,11 +322,29 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
             self.assertEqual(tracked.mapped("new_value_char"), ["Approved"])
             # one chatter entry: the decision carries the status change
             self.assertEqual(tracked.mail_message_id, self.decision_messages(repair))
-        # the same page again: nothing newer, one query per RO is not spent
+        # the same page again: nothing newer, no query per RO
         self.company.autointegrate_poll_since = False
-        with self.assertQueryCount(__system__=4):
+        with self.assertQueryCount(__system__=PAGE_QUERIES):
             sync._poll_company(self.company)
         self.assertEqual(sum(len(self.decision_messages(r)) for r in repairs), len(repairs))
+
+    def test_page_cost_does_not_grow_with_the_database(self):
+        """A page costs the same with many more jobs, and long chatters on them, in the database."""
+        self.warm_up()
+        first = self.decided_jobs(10)
+        before = self.poll_queries()
+        self.assertEqual(set(first.mapped("fleet_status")), {"approved"})
+        others = self.bound_jobs(80)  # in the next page of the feed too (nothing newer there)
+        later = self.decided_jobs(10)
+        # a long chatter on every job, the ones of the next page included
+        self.env["mail.message"].create([
+            {"model": "repair.order", "res_id": repair.id, "message_type": "comment", "body": f"Called ({n})"}
+            for repair in others | first | later for n in range(20)
+        ])
+        after = self.poll_queries()
+        self.assertEqual(set(later.mapped("fleet_status")), {"approved"})
+        self.assertLessEqual(before, PAGE_QUERIES + RO_QUERIES * len(first))
+        self.assertEqual(after, before)
 
     def test_cron_runs(self):
         repair = self.decided_job("approved")
@@ -325,7 +393,7 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertNotIn(self.company.autointegrate_client_secret, text)
         self.assertIn("client_secret=%2A%2A%2A", logs[0].request_body)
 
-    def test_the_clients_log_stores_what_create_would(self):
+    def test_the_clients_log_stores_each_attempt(self):
         repair = self.make_job()
         log = self.env["autointegrate.exchange"]
         logger = log._logger_for(self.company, repair)
@@ -337,15 +405,18 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
             {"method": "GET", "path": "/v1/repair-orders?limit=2", "status": None, "idempotency_key": None,
              "request_body": None, "response_body": None, "error": "Cannot reach", "duration_ms": 0},
         ]
-        names = [name for name, field in log._fields.items() if field.store and name != "id"]
         for entry in entries:
             logger(entry)
-            logged = log.search([], order="id desc", limit=1)
-            created = log.sudo().create(log._values_from_client(entry, self.company, repair))
-            self.assertEqual(logged.read(names), [dict(created.read(names)[0], id=logged.id)])
+        logged = log.search([("repair_id", "=", repair.id)], order="id")
+        self.assertEqual(logged.mapped("endpoint"), ["POST /v1/repair-orders", "POST /v1/repair-orders",
+                                                     "GET /v1/repair-orders?limit=2"])
+        self.assertEqual(logged.mapped("status"), [201, 503, 0])
+        self.assertEqual(logged.mapped("success"), [True, False, False])
+        self.assertEqual(logged.mapped("error"), [False, "AutoIntegrate refused", "Cannot reach"])
+        self.assertEqual((logged.company_id, logged.mapped("direction")), (self.company, ["out"] * 3))
         # a job of another company is not logged under this one (create's company check)
         other = self.env["res.company"].create({"name": "Other Shop"})
-        with self.assertRaises(ValueError):
+        with self.assertRaises(UserError):
             log._logger_for(other, repair)(entries[0])
 
     def test_failed_calls_survive_the_rollback(self):
@@ -493,3 +564,32 @@ class TestWebhookOverHttp(LiveStatusMixin, FlowMixin, AutoIntegrateHttpCase):
         self.assertEqual(repair.fleet_status, "approved")
         stored = self.env["autointegrate.event"].search([("repair_id", "=", repair.id)])
         self.assertEqual(set(stored.mapped("state")) - {"stale"}, {"applied"})
+
+    def test_a_serialization_failure_is_run_again_by_odoo(self):
+        """The webhook runs in Odoo's own transaction of the request: a serialization failure (the poll
+        applying the same RO at once) is rolled back and the delivery handled again, by Odoo."""
+        repair = self.make_job()
+        self.send(repair)
+        self.fleet_decide(repair, all="approved")
+        raw = self.event(self.fleet_state(repair))
+        self.env.flush_all()  # the webhook's request reads the job from the database
+        attempts = []
+        apply_states = type(repair)._fleet_apply_states
+
+        def lose_the_first_race(repairs, states, locked=False):
+            attempts.append(repairs.ids)
+            if len(attempts) == 1:  # what PostgreSQL raises for the loser of a race on the job's row
+                repairs.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access due to concurrent "
+                                       "update' USING ERRCODE = 'serialization_failure'; END $$", log_exceptions=False)
+            return apply_states(repairs, states, locked)
+
+        with patch.object(type(repair), "_fleet_apply_states", lose_the_first_race), \
+                patch("odoo.service.model.random.uniform", return_value=0.0):  # no wait before the retry
+            response = self.url_open(f"/autointegrate/webhook/{self.env.cr.dbname}", data=raw, headers={
+                "Content-Type": "application/json", signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, raw)})
+        self.assertEqual((response.status_code, response.json()), (200, {"status": "applied"}))
+        self.assertEqual(attempts, [repair.ids, repair.ids])
+        self.env.invalidate_all()
+        self.assertEqual(repair.fleet_status, "approved")
+        self.assertEqual(self.env["autointegrate.event"].search_count([("repair_id", "=", repair.id)]), 1)
+        self.assertEqual(len(self.decision_messages(repair)), 1)

@@ -64,11 +64,14 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         repair = self.make_job()
         self.company.autointegrate_shop_id = False
         repair.fleet_plate = "X" * 70
+        labor = self.line(repair, self.labor)
+        labor.price_unit = 10.0**13
         with self.assertRaises(UserError) as info:
             self.send(repair)
         message = str(info.exception)
         self.assertIn("Settings: AutoIntegrate Shop ID", message)
         self.assertIn("Vehicle: plate", message)
+        self.assertIn(f"{repair.name}, line “Install windshield” (L{labor.id}): unit price", message)
         self.assertFalse(repair.fleet_ro_id)
         self.assertEqual(repair.fleet_status, "not_sent")
         self.assertEqual(self.fleet_requests("/v1/repair-orders"), [])

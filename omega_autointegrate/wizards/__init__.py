@@ -2,5 +2,5 @@ from . import (
     autointegrate_communication_wizard,
     autointegrate_repair_invoice_wizard,
     autointegrate_send_wizard,
-    sale_make_invoice_advance,
+    sale_advance_payment_inv,
 )

@@ -1,8 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..models.product_template import FLEET_LINE_TYPES
-from ..models.repair_order import CLOSED_STATUSES
-from ..models.sale_order_line import FLEET_LINE_STATUSES
+from ..const import CLOSED_STATUSES, FLEET_LINE_STATUSES, FLEET_LINE_TYPES
 
 #: the dialog's fields that show the job's payload, all from one build of it (:meth:`_payload_values`)
 PAYLOAD_FIELDS = frozenset(

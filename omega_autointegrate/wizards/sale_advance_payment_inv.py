@@ -1,7 +1,7 @@
 from odoo import _, models
 from odoo.exceptions import UserError
 
-from ..models.account_move import ONLINE_PAYMENT_CONTEXT
+from ..const import ONLINE_PAYMENT_CONTEXT
 
 
 class SaleAdvancePaymentInv(models.TransientModel):

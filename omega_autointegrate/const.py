@@ -1,0 +1,55 @@
+"""What the addon's files share: the fleet's statuses and their groups, the
+fleet line types, the names of the settings' parameters and context keys."""
+
+from .lib.autointegrate import contract
+
+#: the fleet status of a job: contract 4.4's RO statuses, and not sent yet
+FLEET_STATUSES = [
+    ("not_sent", "Not sent"),
+    ("pending", "Awaiting fleet"),
+    ("approved", "Approved"),
+    ("partially_approved", "Partially approved"),
+    ("denied", "Denied"),
+    ("info_requested", "Information requested"),
+    ("completed", "Invoiced"),
+    ("cancelled", "Cancelled"),
+]
+#: the fleet's decision on a quotation line (contract 4.4)
+FLEET_LINE_STATUSES = [
+    ("pending", "Awaiting fleet"),
+    ("approved", "Approved"),
+    ("adjusted", "Adjusted"),
+    ("denied", "Denied"),
+]
+#: how a product is reported to fleets (contract 4.1)
+FLEET_LINE_TYPES = [
+    ("part", "Part"),
+    ("labor", "Labor"),
+    ("fee", "Fee"),
+    ("sublet", "Sublet"),
+    ("tire", "Tire"),
+    ("glass", "Glass"),
+    ("discount", "Discount"),
+]
+assert [code for code, _label in FLEET_STATUSES[1:]] == list(contract.RO_STATUSES)
+assert [code for code, _label in FLEET_LINE_STATUSES] == list(contract.LINE_STATUSES)
+assert [code for code, _label in FLEET_LINE_TYPES] == list(contract.LINE_TYPES)
+
+#: fleet statuses of an RO that can no longer change
+CLOSED_STATUSES = ("completed", "cancelled")
+#: fleet statuses under which approved work may be done and invoiced
+APPROVED_STATUSES = ("approved", "partially_approved")
+#: line statuses whose work the fleet pays
+INVOICEABLE_LINE_STATUSES = ("approved", "adjusted")
+
+#: system parameters of Settings > Repairs > AutoIntegrate
+PARAM_CONNECT_TIMEOUT = "omega_autointegrate.connect_timeout"
+PARAM_READ_TIMEOUT = "omega_autointegrate.read_timeout"
+PARAM_LOG_RETENTION_DAYS = "omega_autointegrate.log_retention_days"
+DEFAULT_RETENTION_DAYS = 30
+
+#: context key set while a payment transaction is post-processed (see payment.transaction)
+ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
+
+#: the largest webhook body taken (contract 7)
+MAX_BODY_BYTES = 1024 * 1024
