@@ -4,6 +4,8 @@ from . import autointegrate_chatter_mixin, autointegrate_normalize_mixin
 # isort: split
 from . import (
     account_move,
+    autointegrate_authorization,
+    autointegrate_authorization_line,
     autointegrate_event,
     autointegrate_exchange,
     autointegrate_note,

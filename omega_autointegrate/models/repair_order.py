@@ -16,9 +16,9 @@ from collections import defaultdict
 import psycopg2
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_amount
 
 from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
 from ..lib import autointegrate as ai
@@ -116,6 +116,20 @@ class RepairOrder(models.Model):
         related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
     )
 
+    # the authorization history: each revision as requested and as the fleet decided it
+    fleet_authorization_ids = fields.One2many(
+        "autointegrate.authorization", "repair_id", string="Fleet Revisions",
+        groups="omega_autointegrate.group_autointegrate_user",
+    )
+    fleet_authorization_line_ids = fields.One2many(
+        "autointegrate.authorization.line", "repair_id", string="Authorization History",
+        groups="omega_autointegrate.group_autointegrate_user",
+    )
+    fleet_supplement_summary = fields.Char(
+        string="To Send", compute="_compute_fleet_supplement_summary",
+        help="What sending the job again changes in what the fleet reviewed.",
+    )
+
     #=== COMPUTE METHODS ===#
 
     @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
@@ -158,6 +172,14 @@ class RepairOrder(models.Model):
     def _compute_fleet_note_count(self):
         for repair in self:
             repair.fleet_note_count = len(repair.fleet_note_ids)
+
+    @api.depends("fleet_digest", "fleet_revision", "fleet_status")
+    def _compute_fleet_supplement_summary(self):
+        for repair in self:
+            summary = False
+            if repair.fleet_ro_id and repair.fleet_changed and repair.fleet_status not in CLOSED_STATUSES:
+                summary = repair._fleet_delta_text(repair._fleet_revision_delta(repair._fleet_payload()))
+            repair.fleet_supplement_summary = summary
 
     #=== ONCHANGE METHODS ===#
 
@@ -449,6 +471,7 @@ class RepairOrder(models.Model):
                               problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+        self._fleet_record_revision(body, sale_lines, state)
         self._fleet_apply_state(state)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
@@ -575,6 +598,7 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        repairs._fleet_apply_history(todo)
         return repairs
 
     @api.model
@@ -707,6 +731,229 @@ class RepairOrder(models.Model):
                        else _("The fleet denied work: fix the job and send it again"))
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
+
+    #=== BUSINESS METHODS: the authorization history ===#
+
+    def _fleet_last_revision(self):
+        """:return: the latest revision recorded of this job's RO (sudo), or an empty recordset"""
+        self.ensure_one()
+        Revision = self.env["autointegrate.authorization"].sudo()
+        if not self._origin.id:
+            return Revision
+        return Revision.search([("repair_id", "=", self._origin.id)], order="revision desc", limit=1)
+
+    @api.model
+    def _fleet_same_request(self, history_line, sent):
+        """:return: whether a line of the history requested what the body line ``sent``
+        requests: contract 4.2's test (every field but the notes, decimals as numbers)"""
+        return (
+            history_line.line_type == sent["type"]
+            and (history_line.service_code or None) == sent["service_code"]
+            and (history_line.description or "") == sent["description"]
+            and history_line.taxable == sent["taxable"]
+            and formatting.format_quantity(history_line.quantity) == sent["quantity"]
+            and formatting.format_amount(history_line.unit_price) == sent["unit_price"]
+            and formatting.format_amount(history_line.amount) == sent["amount"]
+        )
+
+    def _fleet_revision_delta(self, body):
+        """What sending ``body`` changes against the last revision recorded:
+        lines are matched by ``line_ref``, and one equal in everything but its
+        notes keeps the fleet's decision (contract 4.2).
+
+        :return: a dict: ``previous`` (the revision, or an empty recordset);
+            ``added`` and ``unchanged`` (body lines); ``changed``
+            (``[(history line, body line)]``); ``removed`` (history lines);
+            ``before`` and ``after`` (untaxed amounts, Decimals)
+        """
+        self.ensure_one()
+        previous = self._fleet_last_revision()
+        old = {line.line_ref: line for line in previous.line_ids if line.change != "removed"}
+        delta = {"previous": previous, "added": [], "changed": [], "unchanged": [], "removed": [],
+                 "before": formatting.round_cents(previous.requested_untaxed if previous else 0),
+                 "after": formatting.to_decimal(body["totals"]["untaxed"])}
+        for sent in body["lines"]:
+            line = old.pop(sent["line_ref"], None)
+            if line is None:
+                delta["added"].append(sent)
+            elif self._fleet_same_request(line, sent):
+                delta["unchanged"].append(sent)
+            else:
+                delta["changed"].append((line, sent))
+        delta["removed"] = list(old.values())
+        return delta
+
+    def _fleet_delta_text(self, delta):
+        """:return: what a delta (:meth:`_fleet_revision_delta`) changes, in one sentence for the shop"""
+        self.ensure_one()
+        if not delta["previous"]:
+            return False
+        currency = self.fleet_currency_id
+
+        def names(lines):
+            texts = (line["description"] if isinstance(line, dict) else line.description or "" for line in lines)
+            return ", ".join((text.splitlines() or [""])[0][:60] for text in texts)
+
+        parts = []
+        if delta["added"]:
+            parts.append(_("+ %(count)s line(s): %(lines)s", count=len(delta["added"]), lines=names(delta["added"])))
+        if delta["changed"]:
+            parts.append(_("%(count)s line(s) changed: %(lines)s", count=len(delta["changed"]),
+                           lines=names(sent for _line, sent in delta["changed"])))
+        if delta["removed"]:
+            parts.append(_("− %(count)s line(s): %(lines)s", count=len(delta["removed"]),
+                           lines=names(delta["removed"])))
+        if not parts:
+            parts.append(_("the lines are unchanged"))
+        change = delta["after"] - delta["before"]
+        amounts = _("%(sign)s%(change)s (%(before)s → %(after)s untaxed)",
+                    sign="+ " if change >= 0 else "− ",
+                    change=format_amount(self.env, float(abs(change)), currency),
+                    before=format_amount(self.env, float(delta["before"]), currency),
+                    after=format_amount(self.env, float(delta["after"]), currency))
+        if self._fleet_is_supplement():
+            what = _("Supplement to authorization %(number)s", number=self.fleet_authorization_number or "-")
+        else:
+            what = _("Revision %(revision)s", revision=(delta["previous"].revision or 0) + 1)
+        kept = len(delta["unchanged"])
+        return _("%(what)s: %(changes)s; %(amounts)s.%(kept)s", what=what, changes="; ".join(parts),
+                 amounts=amounts,
+                 kept=_(" %(count)s unchanged line(s) keep the fleet's decision.", count=kept) if kept else "")
+
+    def _fleet_is_supplement(self):
+        """:return: whether sending the job now adds to what the fleet authorized (a change after
+        approval), rather than answering a denial or a question"""
+        self.ensure_one()
+        return self.fleet_status in APPROVED_STATUSES and not self.fleet_denial_pending
+
+    def _fleet_record_revision(self, body, sale_lines, state):
+        """Record what a submission or resubmission asked for, as revision
+        ``state["revision"]`` of the history (sudo: the history is the
+        fleet's bookkeeping; users only read it). Lines it does not change
+        keep their decisions, as the fleet keeps them (contract 4.2); the
+        fleet's decisions are stored by :meth:`_fleet_apply_history`.
+
+        :param sale_lines: the quotation line of each of the body's lines
+        :return: the revision (an existing one when it is recorded already)
+        """
+        self.ensure_one()
+        revision = state.get("revision") or 0
+        delta = self._fleet_revision_delta(body)
+        previous = delta["previous"]
+        if previous.revision >= revision:
+            # recorded already (the state came first by another way), or older than what is recorded
+            return previous.search([("repair_id", "=", self.id), ("revision", "=", revision)])
+        kept = {id(sent) for sent in delta["unchanged"]}
+        changed = {id(sent) for _line, sent in delta["changed"]}
+        old = {line.line_ref: line for line in previous.line_ids}
+        answered = {line.get("line_ref"): line for line in state.get("lines") or []}
+        lines = []
+        auto_approved = False
+        for sequence, (sent, sale_line) in enumerate(zip(body["lines"], sale_lines, strict=True)):
+            values = {
+                "sequence": sequence,
+                "sale_line_id": sale_line.id,
+                "line_ref": sent["line_ref"],
+                "line_type": sent["type"],
+                "service_code": sent["service_code"] or False,
+                "description": sent["description"],
+                "quantity": float(sent["quantity"]),
+                "unit_price": float(sent["unit_price"]),
+                "amount": float(sent["amount"]),
+                "taxable": sent["taxable"],
+            }
+            if id(sent) in kept:
+                line = old[sent["line_ref"]]
+                values.update(change="unchanged", status=line.status, approved_quantity=line.approved_quantity,
+                              approved_amount=line.approved_amount, reason=line.reason, decided_by=line.decided_by,
+                              decided_at=line.decided_at)
+            else:
+                values.update(change="changed" if id(sent) in changed else "added", status="pending")
+                # the fleet approved it in its answer: no person reviewed it
+                auto_approved |= (answered.get(sent["line_ref"]) or {}).get("status") in INVOICEABLE_LINE_STATUSES
+            lines.append(values)
+        for sequence, line in enumerate(delta["removed"], start=len(lines)):
+            lines.append({
+                "sequence": sequence, "sale_line_id": line.sale_line_id.id, "line_ref": line.line_ref,
+                "change": "removed", "line_type": line.line_type, "service_code": line.service_code,
+                "description": line.description, "quantity": line.quantity, "unit_price": line.unit_price,
+                "amount": line.amount, "taxable": line.taxable,
+            })
+        if not previous:
+            kind = "submission"
+        elif self._fleet_is_supplement():
+            kind = "supplement"
+        else:
+            kind = "resubmission"
+        return previous.create({
+            "repair_id": self.id,
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "currency_id": self.fleet_currency_id.id,
+            "revision": revision,
+            "kind": kind,
+            "submitted_at": fields.Datetime.now(),
+            "submitted_by": self.env.uid,
+            "auto_approved": auto_approved,
+            "requested_untaxed": float(body["totals"]["untaxed"]),
+            "requested_total": float(body["totals"]["total"]),
+            "line_ids": [Command.create(values) for values in lines],
+        })
+
+    def _fleet_apply_history(self, todo):
+        """Store the fleet's decisions of each state in the history's revision
+        of that state (one read, grouped writes). A revision not recorded yet
+        (the commit of its submission was lost, say) is recorded first, from
+        the job as it is.
+
+        :param todo: ``[(job, RO state)]``
+        """
+        HistoryLine = self.env["autointegrate.authorization.line"].sudo()
+        names = ("status", "approved_quantity", "approved_amount", "reason", "decided_by", "decided_at")
+        # every revision has lines (an RO has one at least): its lines find it
+        lines_of = defaultdict(dict)  # (job id, revision) -> {line_ref: history line}
+        domain = [("repair_id", "in", [repair.id for repair, _s in todo]),
+                  ("revision", "in", list({state.get("revision") or 0 for _r, state in todo}))]
+        for line in HistoryLine.search_fetch(domain, ["authorization_id", "repair_id", "revision", "line_ref",
+                                                      *names[:4]]):
+            lines_of[(line.repair_id.id, line.revision)][line.line_ref] = line
+        line_writes = defaultdict(list)  # values -> history line ids
+        for repair, state in todo:
+            key = (repair.id, state.get("revision") or 0)
+            if key not in lines_of:
+                body, sale_lines = repair._fleet_payload_and_lines()
+                lines_of[key] = {line.line_ref: line for line in repair._fleet_record_revision(
+                    body, sale_lines, state).line_ids}
+            lines = lines_of[key]
+            if not lines:
+                continue
+            decided_at = _parse_timestamp(state.get("decided_at"))
+            decided = False
+            for line_state in state.get("lines") or []:
+                line = lines.get(line_state.get("line_ref"))
+                status = line_state.get("status")
+                if not line or status not in ("pending", *INVOICEABLE_LINE_STATUSES, "denied"):
+                    continue
+                values = (
+                    status,
+                    float(formatting.safe_decimal(line_state.get("approved_quantity")) or 0),
+                    float(formatting.safe_decimal(line_state.get("approved_amount")) or 0),
+                    line_state.get("reason") or False,
+                )
+                if values != (line.status, line.approved_quantity, line.approved_amount, line.reason or False):
+                    who = (state.get("decided_by") or False, decided_at) if status != "pending" else (False, False)
+                    line_writes[values + who].append(line.id)
+                    decided |= status != "pending"
+            vals = {
+                "authorization_number": state.get("authorization_number") or False,
+                "authorized_total": float(formatting.safe_decimal(state.get("approved_total")) or 0),
+            }
+            if state.get("status") not in CLOSED_STATUSES:  # the revision keeps the fleet's decision on it
+                vals["status"] = state.get("status") or "pending"
+            if decided:
+                vals.update(decided_by=state.get("decided_by") or False, decided_at=decided_at)
+            next(iter(lines.values())).authorization_id.write(vals)
+        for values, line_ids in line_writes.items():
+            HistoryLine.browse(line_ids).write(dict(zip(names, values, strict=True)))
 
     #=== BUSINESS METHODS: invoicing, and its gate ===#
 

@@ -38,6 +38,8 @@ class AutoIntegrateSendWizard(models.TransientModel):
     fleet_decided_at = fields.Datetime(related="repair_id.fleet_decided_at")
     fleet_approved_total = fields.Monetary(related="repair_id.fleet_approved_total")
     can_submit = fields.Boolean(compute="_compute_can_submit")
+    # before submitting: what a resubmission changes
+    supplement_summary = fields.Char(related="repair_id.fleet_supplement_summary", string="Changes")
 
     @api.model_create_multi
     def create(self, vals_list):
