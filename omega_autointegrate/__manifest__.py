@@ -11,6 +11,7 @@
         "security/omega_autointegrate_security.xml",
         "security/ir.model.access.csv",
         "data/mail_message_subtype_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "wizards/autointegrate_send_wizard_views.xml",
         "wizards/autointegrate_communication_wizard_views.xml",

@@ -41,6 +41,11 @@ CLOSED_STATUSES = ("completed", "cancelled")
 APPROVED_STATUSES = ("approved", "partially_approved")
 #: line statuses whose work the fleet pays
 INVOICEABLE_LINE_STATUSES = ("approved", "adjusted")
+#: the fleet status of a job while the shop waits on the fleet's decision: the approval clock runs
+#: (in info_requested the fleet waits on the shop)
+WAITING_STATUSES = ("pending",)
+#: share of the fleet's agreed response time after which a waiting job shows as due soon
+DUE_SOON_SHARE = 0.75
 
 #: system parameters of Settings > Repairs > AutoIntegrate
 PARAM_CONNECT_TIMEOUT = "omega_autointegrate.connect_timeout"

@@ -12,6 +12,7 @@ with the status change it brings; a denial or a question is a to-do.
 import logging
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 import psycopg2
 from markupsafe import Markup
@@ -20,7 +21,14 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount
 
-from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
+from ..const import (
+    APPROVED_STATUSES,
+    CLOSED_STATUSES,
+    DUE_SOON_SHARE,
+    FLEET_STATUSES,
+    INVOICEABLE_LINE_STATUSES,
+    WAITING_STATUSES,
+)
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import bodies, formatting
 from ..tools import describe_problems, user_error
@@ -30,6 +38,8 @@ _logger = logging.getLogger(__name__)
 #: the chatter subtypes of the fleet's messages on a job
 SUBTYPE_FLEET_NOTE = "omega_autointegrate.mt_fleet_note"
 SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
+#: the activity of a fleet decision overdue
+ACTIVITY_OVERDUE = "omega_autointegrate.mail_activity_type_fleet_overdue"
 #: what a fleet decision sets on a quotation line
 LINE_FLEET_FIELDS = ("fleet_status", "fleet_approved_qty", "fleet_approved_amount", "fleet_reason")
 
@@ -116,6 +126,25 @@ class RepairOrder(models.Model):
         related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
     )
 
+    # the approval clock: how long the job has waited on its fleet's decision
+    fleet_waiting_since = fields.Datetime(
+        string="Waiting on Fleet Since", copy=False, readonly=True,
+        help="When the job last went to the fleet for a decision; empty once the fleet decided.",
+    )
+    fleet_due_at = fields.Datetime(
+        string="Fleet Decision Due", compute="_compute_fleet_due_at", store=True,
+        help="When the fleet's agreed response time runs out.",
+    )
+    fleet_escalated = fields.Boolean(copy=False, readonly=True)
+    fleet_waiting_label = fields.Char(string="Waiting on Fleet", compute="_compute_fleet_clock")
+    fleet_clock = fields.Selection(
+        [("on_time", "On time"), ("due_soon", "Due soon"), ("overdue", "Overdue")],
+        compute="_compute_fleet_clock",
+        help="How long the job has waited on its fleet against the fleet's agreed response time.",
+    )
+    fleet_overdue = fields.Boolean(
+        string="Overdue at Fleet", compute="_compute_fleet_clock", search="_search_fleet_overdue",
+    )
     # the authorization history: each revision as requested and as the fleet decided it
     fleet_authorization_ids = fields.One2many(
         "autointegrate.authorization", "repair_id", string="Fleet Revisions",
@@ -172,6 +201,37 @@ class RepairOrder(models.Model):
     def _compute_fleet_note_count(self):
         for repair in self:
             repair.fleet_note_count = len(repair.fleet_note_ids)
+
+    @api.depends("fleet_waiting_since", "partner_id.commercial_partner_id.fleet_response_hours")
+    def _compute_fleet_due_at(self):
+        for repair in self:
+            hours = repair.partner_id.commercial_partner_id.fleet_response_hours
+            repair.fleet_due_at = (repair.fleet_waiting_since + timedelta(hours=hours)
+                                   if repair.fleet_waiting_since and hours else False)
+
+    @api.depends("fleet_status", "fleet_waiting_since", "fleet_due_at")
+    def _compute_fleet_clock(self):
+        now = fields.Datetime.now()
+        for repair in self:
+            since = repair.fleet_status in WAITING_STATUSES and repair.fleet_waiting_since
+            clock = False
+            if since and repair.fleet_due_at:
+                hours = repair.partner_id.commercial_partner_id.fleet_response_hours
+                if now >= repair.fleet_due_at:
+                    clock = "overdue"
+                elif now - since >= timedelta(hours=hours * DUE_SOON_SHARE):
+                    clock = "due_soon"
+                else:
+                    clock = "on_time"
+            repair.fleet_waiting_label = self._fleet_duration_label(now - since) if since else False
+            repair.fleet_clock = clock
+            repair.fleet_overdue = clock == "overdue"
+
+    def _search_fleet_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Overdue at Fleet can only be searched as true or false."))
+        overdue = [("fleet_status", "in", WAITING_STATUSES), ("fleet_due_at", "<=", fields.Datetime.now())]
+        return overdue if (operator == "=") == value else ["!", "&", *overdue]
 
     @api.depends("fleet_digest", "fleet_revision", "fleet_status")
     def _compute_fleet_supplement_summary(self):
@@ -540,6 +600,7 @@ class RepairOrder(models.Model):
         note_values = []
         decisions = []  # (job, [(line, line state)])
         followups = []  # (job, info requested)
+        escalated = {repair.id for repair, _s in todo if repair.fleet_escalated}
         for repair, state in todo:
             lines = lines_of.get(repair.id, {})
             newly_denied = False
@@ -579,6 +640,7 @@ class RepairOrder(models.Model):
             if newly_denied:
                 vals["fleet_denial_pending"] = True
             newly_asked = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
+            vals.update(repair._fleet_clock_vals(vals["fleet_status"]))
             repair.write(vals)
             note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
             if decided:
@@ -599,6 +661,7 @@ class RepairOrder(models.Model):
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
         repairs._fleet_apply_history(todo)
+        repairs._fleet_after_states(todo, escalated)
         return repairs
 
     @api.model
@@ -731,6 +794,34 @@ class RepairOrder(models.Model):
                        else _("The fleet denied work: fix the job and send it again"))
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
+
+    def _fleet_clock_vals(self, status):
+        """What an RO state being applied sets of the approval clock, written
+        with the job's other fleet fields (:meth:`_fleet_apply_states`): the
+        clock starts when the job goes to the fleet for a decision and stops
+        when the fleet decided or asks the shop something.
+
+        :param status: the RO status the state brings
+        """
+        self.ensure_one()
+        vals = {}
+        if status in WAITING_STATUSES:
+            if self.fleet_status not in WAITING_STATUSES or not self.fleet_waiting_since:
+                vals.update(fleet_waiting_since=fields.Datetime.now(), fleet_escalated=False)
+        elif self.fleet_waiting_since:
+            vals["fleet_waiting_since"] = False
+        return vals
+
+    def _fleet_after_states(self, todo, escalated):
+        """What the states applied end on their jobs: an escalated wait ends
+        with the fleet's decision.
+
+        :param escalated: ids of the jobs escalated before the states
+        """
+        decided = self.browse(repair.id for repair, _state in todo
+                              if repair.id in escalated and repair.fleet_status not in WAITING_STATUSES)
+        if decided:
+            decided.activity_feedback([ACTIVITY_OVERDUE])
 
     #=== BUSINESS METHODS: the authorization history ===#
 
@@ -954,6 +1045,44 @@ class RepairOrder(models.Model):
             next(iter(lines.values())).authorization_id.write(vals)
         for values, line_ids in line_writes.items():
             HistoryLine.browse(line_ids).write(dict(zip(names, values, strict=True)))
+
+    #=== BUSINESS METHODS: the approval clock ===#
+
+    @api.model
+    def _fleet_duration_label(self, delta):
+        """:return: a waiting time as a shop reads it: ``2 d 3 h``, ``5 h 20 min``, ``12 min``"""
+        minutes = max(int(delta.total_seconds() // 60), 0)
+        days, minutes = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        if days:
+            return _("%(days)s d %(hours)s h", days=days, hours=hours)
+        if hours:
+            return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+        return _("%(minutes)s min", minutes=minutes)
+
+    @api.model
+    def _cron_fleet_escalate(self):
+        """Cron: a job that has waited on its fleet longer than the fleet's
+        agreed response time gets one escalation activity, with the fleet's
+        contact; it is not repeated while the job waits."""
+        overdue = self.sudo().search([("fleet_overdue", "=", True), ("fleet_escalated", "=", False)])
+        for repair in overdue:
+            fleet = repair.partner_id.commercial_partner_id
+            contact = fleet.fleet_escalation_contact_id
+            reach = Markup("").join(
+                Markup("<li>%s</li>") % value for value in (contact.name, contact.phone or contact.mobile,
+                                                            contact.email) if value) if contact else ""
+            repair.activity_schedule(
+                ACTIVITY_OVERDUE,
+                summary=_("Call %(fleet)s: decision overdue", fleet=fleet.name),
+                note=Markup("<p>%s</p>%s") % (
+                    _("%(fleet)s agreed to decide within %(hours)s h; RO %(ro)s has waited %(waited)s.",
+                      fleet=fleet.name, hours=f"{fleet.fleet_response_hours:g}", ro=repair.fleet_ro_id,
+                      waited=repair.fleet_waiting_label),
+                    Markup("<ul>%s</ul>") % reach if contact else Markup("<p>%s</p>") % _(
+                        "No escalation contact is set on the fleet's account.")),
+                user_id=repair.user_id.id or fleet.user_id.id or repair.create_uid.id)
+        overdue.write({"fleet_escalated": True})
 
     #=== BUSINESS METHODS: invoicing, and its gate ===#
 

@@ -3,6 +3,9 @@ from odoo.exceptions import ValidationError
 
 from ..lib.autointegrate import formatting
 
+#: what the shop agreed with the fleet: commercial fields, its contacts follow it
+FLEET_RULE_FIELDS = ["fleet_response_hours", "fleet_escalation_contact_id"]
+
 
 class ResPartner(models.Model):
     _name = "res.partner"
@@ -23,9 +26,20 @@ class ResPartner(models.Model):
         help="The fleet's company identifier at AutoIntegrate, e.g. ENT-0042.",
     )
 
+    # what the fleet agreed to: how long it takes to decide, whom to call when it takes longer
+    fleet_response_hours = fields.Float(
+        string="Agreed Response Time",
+        help="Hours within which the fleet agreed to decide. A job waiting longer is escalated to the fleet's "
+        "contact. 0: no agreed time.",
+    )
+    fleet_escalation_contact_id = fields.Many2one(
+        "res.partner", string="Escalation Contact",
+        help="Whom to call at the fleet when a decision is overdue.",
+    )
+
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["fleet_invoice_method", "fleet_company_code"]
+        return super()._commercial_fields() + ["fleet_invoice_method", "fleet_company_code", *FLEET_RULE_FIELDS]
 
     @api.model
     def _fleet_normalize(self, vals):

@@ -1,5 +1,6 @@
 from . import (
     test_accounts,
+    test_approval_clock,
     test_authorization_history,
     test_communication,
     test_hostile_input,
