@@ -13,6 +13,7 @@
         "data/mail_message_subtype_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
+        "wizards/autointegrate_document_wizard_views.xml",
         "wizards/autointegrate_send_wizard_views.xml",
         "wizards/autointegrate_communication_wizard_views.xml",
         "wizards/autointegrate_repair_invoice_wizard_views.xml",

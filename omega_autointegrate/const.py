@@ -31,9 +31,18 @@ FLEET_LINE_TYPES = [
     ("glass", "Glass"),
     ("discount", "Discount"),
 ]
+#: what a document is to the fleet (contract 9.1)
+FLEET_DOCUMENT_KINDS = [
+    ("photo", "Photo"),
+    ("calibration_report", "Calibration report"),
+    ("estimate", "Estimate"),
+    ("purchase_order", "Purchase order"),
+    ("other", "Other"),
+]
 assert [code for code, _label in FLEET_STATUSES[1:]] == list(contract.RO_STATUSES)
 assert [code for code, _label in FLEET_LINE_STATUSES] == list(contract.LINE_STATUSES)
 assert [code for code, _label in FLEET_LINE_TYPES] == list(contract.LINE_TYPES)
+assert [code for code, _label in FLEET_DOCUMENT_KINDS] == list(contract.DOCUMENT_KINDS)
 
 #: fleet statuses of an RO that can no longer change
 CLOSED_STATUSES = ("completed", "cancelled")

@@ -6,6 +6,7 @@ from . import (
     account_move,
     autointegrate_authorization,
     autointegrate_authorization_line,
+    autointegrate_document,
     autointegrate_event,
     autointegrate_exchange,
     autointegrate_note,

@@ -9,6 +9,7 @@ ignored; the fleet's notes are stored once; a decision is one chatter entry
 with the status change it brings; a denial or a question is a to-do.
 """
 
+import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -30,7 +31,7 @@ from ..const import (
     WAITING_STATUSES,
 )
 from ..lib import autointegrate as ai
-from ..lib.autointegrate import bodies, formatting
+from ..lib.autointegrate import bodies, contract, formatting
 from ..tools import describe_problems, user_error
 
 _logger = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ _logger = logging.getLogger(__name__)
 #: the chatter subtypes of the fleet's messages on a job
 SUBTYPE_FLEET_NOTE = "omega_autointegrate.mt_fleet_note"
 SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
-#: the activity of a fleet decision overdue
+#: the activities of a fleet's request for documents and of an overdue decision
+ACTIVITY_DOCUMENTS = "omega_autointegrate.mail_activity_type_fleet_documents"
 ACTIVITY_OVERDUE = "omega_autointegrate.mail_activity_type_fleet_overdue"
 #: what a fleet decision sets on a quotation line
 LINE_FLEET_FIELDS = ("fleet_status", "fleet_approved_qty", "fleet_approved_amount", "fleet_reason")
@@ -126,6 +128,15 @@ class RepairOrder(models.Model):
         related="sale_order_id.order_line", string="Fleet Lines", readonly=False,
     )
 
+    # documents of the RO, both sides' (contract 9), and what the fleet asks for (9.4)
+    fleet_document_ids = fields.One2many(
+        "autointegrate.document", "repair_id", string="Fleet Documents",
+        groups="omega_autointegrate.group_autointegrate_user",
+    )
+    fleet_documents_requested = fields.Json(copy=False, readonly=True)
+    fleet_documents_requested_text = fields.Text(
+        string="Documents Requested", compute="_compute_fleet_documents_requested_text",
+    )
     # the approval clock: how long the job has waited on its fleet's decision
     fleet_waiting_since = fields.Datetime(
         string="Waiting on Fleet Since", copy=False, readonly=True,
@@ -201,6 +212,23 @@ class RepairOrder(models.Model):
     def _compute_fleet_note_count(self):
         for repair in self:
             repair.fleet_note_count = len(repair.fleet_note_ids)
+
+    @api.depends("fleet_documents_requested")
+    def _compute_fleet_documents_requested_text(self):
+        kinds = dict(self.env["autointegrate.document"]._fields["kind"]._description_selection(self.env))
+        asked = self.filtered("fleet_documents_requested")
+        lines_of = asked._fleet_lines_by_ref() if asked else {}
+        for repair in self:
+            lines = lines_of.get(repair.id, {})
+            repair.fleet_documents_requested_text = "\n".join(
+                "- " + " · ".join(filter(None, (
+                    kinds.get(item.get("kind"), item.get("kind")),
+                    item.get("line_ref") and (lines[item["line_ref"]].name.splitlines()[0]
+                                              if item["line_ref"] in lines else item["line_ref"]),
+                    item.get("text"),
+                )))
+                for item in repair.fleet_documents_requested or []
+            ) or False
 
     @api.depends("fleet_waiting_since", "partner_id.commercial_partner_id.fleet_response_hours")
     def _compute_fleet_due_at(self):
@@ -345,6 +373,17 @@ class RepairOrder(models.Model):
                 raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
             repair._fleet_apply_state(state)
         return result
+
+    def action_fleet_send_documents(self):
+        """SEND DOCUMENTS (and SEND THE REQUESTED DOCUMENTS): the job's
+        attachments to send to the fleet, pre-filled with what it asked for."""
+        self.ensure_one()
+        if not self.fleet_ro_id:
+            raise UserError(_("%(job)s has not been sent to the fleet yet: send it first.", job=self.name))
+        self._fleet_check_can_send()
+        self._fleet_refresh()  # what the fleet asks for now
+        wizard = self.env["autointegrate.document.wizard"].create({"repair_id": self.id})
+        return wizard._action_open()
 
     #=== BUSINESS METHODS: the fleet's RO ===#
 
@@ -600,7 +639,7 @@ class RepairOrder(models.Model):
         note_values = []
         decisions = []  # (job, [(line, line state)])
         followups = []  # (job, info requested)
-        escalated = {repair.id for repair, _s in todo if repair.fleet_escalated}
+        before = {repair.id: (bool(repair.fleet_documents_requested), repair.fleet_escalated) for repair, _s in todo}
         for repair, state in todo:
             lines = lines_of.get(repair.id, {})
             newly_denied = False
@@ -639,8 +678,10 @@ class RepairOrder(models.Model):
             }
             if newly_denied:
                 vals["fleet_denial_pending"] = True
-            newly_asked = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
-            vals.update(repair._fleet_clock_vals(vals["fleet_status"]))
+            # a request for documents has a to-do of its own (_fleet_after_states)
+            newly_asked = (vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
+                           and not state.get("documents_requested"))
+            vals.update(repair._fleet_clock_and_request_vals(state, vals["fleet_status"]))
             repair.write(vals)
             note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
             if decided:
@@ -660,8 +701,9 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        repairs._fleet_apply_documents(todo, lines_of)
         repairs._fleet_apply_history(todo)
-        repairs._fleet_after_states(todo, escalated)
+        repairs._fleet_after_states(todo, before)
         return repairs
 
     @api.model
@@ -795,16 +837,20 @@ class RepairOrder(models.Model):
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
 
-    def _fleet_clock_vals(self, status):
-        """What an RO state being applied sets of the approval clock, written
-        with the job's other fleet fields (:meth:`_fleet_apply_states`): the
-        clock starts when the job goes to the fleet for a decision and stops
-        when the fleet decided or asks the shop something.
+    def _fleet_clock_and_request_vals(self, state, status):
+        """What an RO state being applied sets of the approval clock and of
+        the fleet's requests for documents (9.4), written with the job's other
+        fleet fields (:meth:`_fleet_apply_states`): the clock starts when the
+        job goes to the fleet for a decision and stops when the fleet decided
+        or asks the shop something.
 
         :param status: the RO status the state brings
         """
         self.ensure_one()
         vals = {}
+        requested = [item for item in state.get("documents_requested") or [] if isinstance(item, dict)]
+        if requested != (self.fleet_documents_requested or []):
+            vals["fleet_documents_requested"] = requested or False
         if status in WAITING_STATUSES:
             if self.fleet_status not in WAITING_STATUSES or not self.fleet_waiting_since:
                 vals.update(fleet_waiting_since=fields.Datetime.now(), fleet_escalated=False)
@@ -812,14 +858,80 @@ class RepairOrder(models.Model):
             vals["fleet_waiting_since"] = False
         return vals
 
-    def _fleet_after_states(self, todo, escalated):
-        """What the states applied end on their jobs: an escalated wait ends
-        with the fleet's decision.
+    def _fleet_apply_documents(self, todo, lines_of):
+        """Store the documents of the states applied that are not stored yet,
+        both sides' (one read); the fleet's are then downloaded by a cron,
+        outside this transaction (a webhook makes no outbound call).
 
-        :param escalated: ids of the jobs escalated before the states
+        :param todo: ``[(job, RO state)]``
+        :param lines_of: ``{job id: {line_ref: quotation line}}``
         """
-        decided = self.browse(repair.id for repair, _state in todo
-                              if repair.id in escalated and repair.fleet_status not in WAITING_STATUSES)
+        todo = [(repair, state) for repair, state in todo if state.get("documents")]
+        if not todo:
+            return
+        Document = self.env["autointegrate.document"].sudo()
+        known = defaultdict(set)
+        for document in Document.search_fetch([("repair_id", "in", [repair.id for repair, _s in todo])],
+                                              ["repair_id", "fleet_document_id"]):
+            known[document.repair_id.id].add(document.fleet_document_id)
+        values = []
+        for repair, state in todo:
+            for document in state["documents"]:
+                document_id = isinstance(document, dict) and document.get("document_id")
+                if document_id and document_id not in known[repair.id]:
+                    known[repair.id].add(document_id)
+                    values.append(repair._fleet_document_values(document, lines_of.get(repair.id, {})))
+        created = Document.create(values)
+        if any(document.author_type == "fleet" for document in created):
+            self.env.ref("omega_autointegrate.ir_cron_autointegrate_fetch_documents")._trigger()
+
+    def _fleet_document_values(self, document, lines, attachment=None):
+        """:return: the values of an ``autointegrate.document`` of this job from a document object (9.1)"""
+        self.ensure_one()
+        line_ref = document.get("line_ref") or False
+        kind = document.get("kind")
+        return {
+            "repair_id": self.id,
+            "fleet_document_id": document["document_id"],
+            "author_type": "fleet" if document.get("author_type") == "fleet" else "shop",
+            "kind": kind if kind in contract.DOCUMENT_KINDS else "other",
+            "line_ref": line_ref,
+            "sale_line_id": lines[line_ref].id if line_ref in lines else False,
+            "file_name": document.get("file_name") or document["document_id"],
+            "content_type": document.get("content_type") or False,
+            "size": document.get("size") or 0,
+            "sha256": (document.get("sha256") or "").lower() or False,
+            "description": (document.get("description") or "")[:contract.TEXT_MAX] or False,
+            "uploaded_at": _parse_timestamp(document.get("uploaded_at")) or fields.Datetime.now(),
+            "attachment_id": attachment.id if attachment else False,
+        }
+
+    def _fleet_after_states(self, todo, before):
+        """What the states applied start or end on their jobs: a request for
+        documents is a to-do of its own until the fleet no longer waits for
+        them; an escalated wait ends with the fleet's decision.
+
+        :param before: ``{job id: (documents were requested, escalated)}`` before the states
+        """
+        asked, answered, decided = self.browse(), self.browse(), self.browse()
+        for repair, _state in todo:
+            had_requests, escalated = before[repair.id]
+            if repair.fleet_documents_requested and not had_requests:
+                asked |= repair
+            elif had_requests and not repair.fleet_documents_requested:
+                answered |= repair
+            if escalated and repair.fleet_status not in WAITING_STATUSES:
+                decided |= repair
+        for repair in asked:
+            items = Markup("").join(Markup("<li>%s</li>") % item.lstrip("- ")
+                                    for item in repair.fleet_documents_requested_text.splitlines())
+            repair.activity_schedule(
+                ACTIVITY_DOCUMENTS, summary=_("The fleet asks for documents"),
+                note=Markup("<p>%s</p><ul>%s</ul>") % (
+                    _("Attach them to the job and click Send the Requested Documents:"), items),
+                user_id=repair.user_id.id or self.env.user.id)
+        if answered:
+            answered.activity_feedback([ACTIVITY_DOCUMENTS])
         if decided:
             decided.activity_feedback([ACTIVITY_OVERDUE])
 
@@ -1045,6 +1157,134 @@ class RepairOrder(models.Model):
             next(iter(lines.values())).authorization_id.write(vals)
         for values, line_ids in line_writes.items():
             HistoryLine.browse(line_ids).write(dict(zip(names, values, strict=True)))
+
+    #=== BUSINESS METHODS: documents ===#
+
+    @api.model
+    def _fleet_attachment_type(self, attachment):
+        """:return: the contract's content type of an attachment, as Odoo knows its type"""
+        mimetype = (attachment.mimetype or "").lower()
+        mimetype = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/heif": "image/heic"}.get(
+            mimetype, mimetype)
+        if mimetype not in contract.DOCUMENT_CONTENT_TYPES and (attachment.name or "").lower().endswith(
+                (".heic", ".heif")):
+            return "image/heic"  # Python's mimetypes does not know HEIC photos
+        return mimetype
+
+    def _fleet_document_problems(self, items):
+        """What the fleet would refuse in the documents ``items``, checked
+        without sending anything: the type, the size, the content against its
+        type, the file name, the description, the line.
+
+        :param items: ``[(attachment, kind, quotation line or empty, description)]``
+        :return: one line per problem, naming the file
+        """
+        self.ensure_one()
+        problems = []
+        for attachment, kind, line, description in items:
+            name = attachment.name or _("(no name)")
+            if attachment.type != "binary":
+                problems.append(_("- “%(file)s” is a link, not a file: attach the file itself to the job.",
+                                  file=name))
+                continue
+            content = attachment.raw or b""
+            content_type = self._fleet_attachment_type(attachment)
+            if content_type not in contract.DOCUMENT_CONTENT_TYPES:
+                problems.append(_("- “%(file)s” is a file of type %(type)s: the fleet takes photos (JPEG, PNG or "
+                                  "HEIC) and PDF files only.", file=name, type=content_type or _("unknown")))
+            elif not content:
+                problems.append(_("- “%(file)s” is empty.", file=name))
+            elif len(content) > contract.DOCUMENT_MAX_BYTES:
+                problems.append(_("- “%(file)s” is %(size)s MB: the fleet takes files of at most 10 MB.",
+                                  file=name, size=round(len(content) / 1024 / 1024, 1)))
+            elif bodies.validate_document_content(content_type, content):
+                problems.append(_("- “%(file)s” is not a real %(type)s file: its content does not match its type "
+                                  "(was it renamed?).", file=name, type=content_type))
+            details = bodies.validate_document_fields({
+                "file_name": name, "content_type": contract.DOCUMENT_CONTENT_TYPES[0], "kind": kind,
+                "line_ref": line.fleet_line_ref or None, "description": description or None,
+            })
+            for detail in details:
+                field = detail["field"]
+                if field == "file_name":
+                    problems.append(_("- “%(file)s”: the fleet does not take this file name (%(problem)s): rename "
+                                      "the attachment.", file=name, problem=detail["message"]))
+                elif field == "description":
+                    problems.append(_("- “%(file)s”: the description is too long (at most %(max)s characters).",
+                                      file=name, max=contract.TEXT_MAX))
+                elif field == "kind":
+                    problems.append(_("- “%(file)s”: choose what kind of document it is.", file=name))
+            if line and not line.fleet_line_ref and line not in self._fleet_lines():
+                problems.append(_("- “%(file)s”: its line “%(line)s” was not sent to the fleet.", file=name,
+                                  line=line.name.splitlines()[0]))
+        return problems
+
+    def _fleet_check_documents(self, items):
+        """:raise UserError: listing every problem of the documents ``items``
+        (:meth:`_fleet_document_problems`); nothing is sent then"""
+        self.ensure_one()
+        problems = self._fleet_document_problems(items)
+        if problems:
+            raise UserError(_("Nothing was sent to the fleet. Fix these files first:\n%(problems)s",
+                              problems="\n".join(problems)))
+
+    def _fleet_upload_documents(self, items):
+        """Send documents of this job (its attachments) to the fleet's RO
+        (contract 9.2), every one checked first: a bad file stops all of them
+        before anything is sent. A document the fleet has already (the same
+        content for the same line and kind) is not sent again.
+
+        :param items: ``[(attachment, kind, quotation line or empty, description)]``
+        :return: ``(documents sent, items the fleet had already)``
+        :raise UserError: a bad file, or the fleet refused one or could not be reached
+        """
+        self.ensure_one()
+        self.check_access("write")
+        if not self.fleet_ro_id:
+            raise UserError(_("%(job)s has not been sent to the fleet yet: send it first.", job=self.name))
+        self._fleet_check_can_send()
+        self._fleet_check_documents(items)
+        self._fleet_lock()
+        Document = self.env["autointegrate.document"].sudo()
+        documents = Document.search([("repair_id", "=", self.id)])
+        known = {(document.sha256, document.line_ref or None, document.kind) for document in documents}
+        lines = self._fleet_lines_by_ref().get(self.id, {})
+        client = self.company_id._autointegrate_client(self)
+        sent, skipped = Document, []
+        for attachment, kind, line, description in items:
+            content = attachment.raw
+            line_ref = line.fleet_line_ref or None
+            key = (hashlib.sha256(content).hexdigest(), line_ref, kind)
+            if key in known:
+                skipped.append((attachment, kind, line, description))
+                continue
+            try:
+                document = client.upload_document(
+                    self.fleet_ro_id, attachment.name, self._fleet_attachment_type(attachment), content, kind,
+                    line_ref=line_ref, description=description or None)
+            except ai.ValidationError as error:
+                raise UserError(_("The fleet refused “%(file)s”:\n%(problems)s", file=attachment.name,
+                                  problems=describe_problems(self.env, error.details))) from error
+            except ai.AutoIntegrateError as error:
+                raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+            known.add(key)
+            existing = documents.filtered(lambda d, doc=document: d.fleet_document_id == doc["document_id"])
+            if existing:  # the fleet had it (answered 200): the state brought it here already
+                skipped.append((attachment, kind, line, description))
+                existing.filtered(lambda d: not d.attachment_id).attachment_id = attachment
+                continue
+            created = Document.create(self._fleet_document_values(document, lines, attachment))
+            documents |= created
+            sent |= created
+        if sent:
+            kinds = dict(Document._fields["kind"]._description_selection(self.env))
+            self.message_post(body=Markup("%s<ul>%s</ul>") % (
+                _("Sent to the fleet:"),
+                Markup("").join(Markup("<li>%s (%s)%s</li>") % (
+                    document.file_name, kinds.get(document.kind),
+                    Markup(" <i>%s</i>") % document.line_name if document.line_ref else "") for document in sent)),
+                attachment_ids=sent.attachment_id.ids)
+        return sent, skipped
 
     #=== BUSINESS METHODS: the approval clock ===#
 

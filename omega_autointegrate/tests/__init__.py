@@ -3,6 +3,7 @@ from . import (
     test_approval_clock,
     test_authorization_history,
     test_communication,
+    test_documents,
     test_hostile_input,
     test_invoicing,
     test_live_status,
@@ -15,4 +16,5 @@ from . import (
     test_settings,
     test_standalone,
     test_tour,
+    test_tour_documents,
 )

@@ -11,6 +11,7 @@ in a checkout of the project. Odoo's process never imports it, so these tests
 also show that the addon needs nothing of the project's outside its folder.
 """
 
+import base64
 import os
 import subprocess
 import sys
@@ -32,6 +33,20 @@ FLEET = "ENT-0042"
 AUTO_FLEET = "ELM-7"
 VIN = "1FTFW1E50NFA00001"
 START_TIMEOUT_S = 30
+#: a PDF's first bytes are all the contract checks (9.2)
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+#: a real JPEG photo of 8 x 6 pixels
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAx"
+    "NDQ0Hyc5PTgyPC4zNDL/2wBDAQkJCQwLDBgNDRgyIRwhMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIy"
+    "MjIyMjIyMjL/wAARCAAGAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUF"
+    "BAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVW"
+    "V1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi"
+    "4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAEC"
+    "AxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVm"
+    "Z2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq"
+    "8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDkKKKK8U/TD//Z"
+)
 
 
 def simulator_pythonpath():
@@ -237,6 +252,17 @@ class FlowMixin:
 
     def line(self, repair, product):
         return repair.sale_order_id.order_line.filtered(lambda line: line.product_id == product)
+
+    def attach(self, repair, name, content, mimetype=None):
+        """:return: a file attached to the job, as its chatter's paperclip attaches it"""
+        values = {"name": name, "raw": content, "res_model": "repair.order", "res_id": repair.id}
+        if mimetype:
+            values["mimetype"] = mimetype
+        return self.env["ir.attachment"].create(values)
+
+    def fleet_documents(self, repair):
+        """:return: the documents of the job's RO at the fleet"""
+        return self.admin_get(f"/ro/{repair.fleet_ro_id}")["documents"]
 
     def fleet_deny_labor(self, repair, reason, **body):
         """The fleet approves the windshield's line and denies the labour's, saying why."""

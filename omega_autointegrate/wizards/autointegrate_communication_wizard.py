@@ -17,6 +17,8 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
     warning = fields.Char(readonly=True)
     note_ids = fields.Many2many("autointegrate.note", compute="_compute_note_ids", string="Notes")
     text = fields.Text(string="New note")
+    # both sides' documents of the RO (or of the line), beside the notes
+    document_ids = fields.Many2many("autointegrate.document", compute="_compute_document_ids", string="Documents")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -33,6 +35,14 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
             if wizard.sale_line_id:
                 notes = notes.filtered(lambda note, ref=line_ref: note.line_ref == ref)
             wizard.note_ids = notes
+
+    @api.depends("repair_id.fleet_document_ids", "sale_line_id")
+    def _compute_document_ids(self):
+        for wizard in self:
+            documents = wizard.repair_id.fleet_document_ids
+            if wizard.sale_line_id:
+                documents = documents.filtered(lambda d, ref=wizard.sale_line_id.fleet_line_ref: d.line_ref == ref)
+            wizard.document_ids = documents
 
     def _action_open(self):
         self.ensure_one()
