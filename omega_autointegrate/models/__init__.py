@@ -7,6 +7,7 @@ from . import (
     autointegrate_authorization,
     autointegrate_authorization_line,
     autointegrate_document,
+    autointegrate_document_rule,
     autointegrate_event,
     autointegrate_exchange,
     autointegrate_note,

@@ -1286,6 +1286,103 @@ class RepairOrder(models.Model):
                 attachment_ids=sent.attachment_id.ids)
         return sent, skipped
 
+    #=== BUSINESS METHODS: the fleet's rules before sending ===#
+
+    def _fleet_send_check(self, lines, total, documents=()):
+        """What the fleet's rules, as the shop keeps them on the fleet's
+        account, and what the shop learnt of the fleet, say of sending these
+        lines now.
+
+        :param lines: the lines to send, as the body has them (``line_ref``,
+            ``type``, ``service_code``, ``description``, ``unit_price``), each
+            with its quotation line as ``sale_line``
+        :param total: the total to send
+        :param documents: ``(kind, line_ref or None)`` of the documents sent with it
+        :return: ``(verdict, notes, risks, missing)``: ``auto`` (will be
+            approved at once), ``review`` (a person at the fleet decides) or
+            ``risk``; sentences saying what the fleet will do, what it is
+            likely to refuse and why, and ``(kind, line)`` of the documents it
+            needs that are neither at the fleet nor sent with it
+        """
+        self.ensure_one()
+        fleet = self.partner_id.commercial_partner_id
+        currency = self.fleet_currency_id
+
+        def amount(value):
+            return format_amount(self.env, value, currency)
+
+        risks = []
+        excluded = fleet._fleet_excluded_codes()
+        cap = fleet.fleet_labor_rate_cap
+        labels = {line["line_ref"]: (line["description"] or line["line_ref"]).splitlines()[0] for line in lines}
+        for line in lines:
+            label = labels[line["line_ref"]]
+            code = (line["service_code"] or "").upper()
+            if code and code in excluded:
+                risks.append(_("“%(line)s”: %(fleet)s excludes service code %(code)s.", line=label,
+                               fleet=fleet.name, code=code))
+            if cap and line["type"] == "labor" and currency.compare_amounts(float(line["unit_price"]), cap) > 0:
+                risks.append(_("“%(line)s”: the labor rate %(rate)s is above the %(cap)s per hour %(fleet)s pays.",
+                               line=label, rate=amount(float(line["unit_price"])), cap=amount(cap),
+                               fleet=fleet.name))
+        # what this fleet denied before, with the same service codes
+        codes = {line["service_code"] for line in lines if line["service_code"]}
+        denied = {}
+        if codes:
+            for code, reason, count in self.env["autointegrate.authorization.line"].sudo()._read_group(
+                    [("partner_id", "=", fleet.id), ("status", "=", "denied"), ("change", "!=", "unchanged"),
+                     ("service_code", "in", list(codes)), ("reason", "!=", False)],
+                    ["service_code", "reason"], ["__count"], order="__count desc"):
+                denied.setdefault(code, (reason, count))
+        for line in lines:
+            if line["service_code"] in denied:
+                reason, count = denied[line["service_code"]]
+                risks.append(_("“%(line)s”: %(fleet)s denied %(code)s %(count)s time(s) before: “%(reason)s”.",
+                               line=labels[line["line_ref"]], fleet=fleet.name, code=line["service_code"],
+                               count=count, reason=reason))
+        missing = self._fleet_missing_documents(lines, documents)
+        # at once, or by a person
+        limit = fleet.fleet_auto_approve_limit
+        learnt = fleet.sudo().fleet_learnt_auto_approved
+        if limit:
+            at_once = currency.compare_amounts(total, limit) <= 0
+            notes = [_("The total %(total)s is within %(fleet)s's auto-approval limit of %(limit)s.", total=amount(
+                total), fleet=fleet.name, limit=amount(limit)) if at_once else _(
+                "The total %(total)s is above %(fleet)s's auto-approval limit of %(limit)s: a person at the fleet "
+                "reviews it.", total=amount(total), fleet=fleet.name, limit=amount(limit))]
+        elif learnt and currency.compare_amounts(total, learnt) <= 0:
+            at_once = True
+            notes = [_("%(fleet)s approved totals up to %(learnt)s at once before; this one is %(total)s.",
+                       fleet=fleet.name, learnt=amount(learnt), total=amount(total))]
+        else:
+            at_once = False
+            notes = [_("No auto-approval limit is known for %(fleet)s: a person at the fleet reviews it.",
+                       fleet=fleet.name)]
+        verdict = "risk" if risks or missing else "auto" if at_once else "review"
+        return verdict, notes, risks, missing
+
+    def _fleet_missing_documents(self, lines, documents=()):
+        """:param lines: as :meth:`_fleet_send_check` takes them
+        :param documents: ``(kind, line_ref or None)`` of the documents sent with them
+        :return: ``[(kind, line)]``: the documents the fleet's rules ask for with
+            these lines that are neither at the fleet (the shop's, for the line or
+            the whole RO) nor in ``documents``
+        """
+        self.ensure_one()
+        rules = self.partner_id.commercial_partner_id.fleet_document_rule_ids
+        if not rules:
+            return []
+        have = {(document.kind, document.line_ref or None) for document in self.sudo().fleet_document_ids
+                if document.author_type == "shop"} | set(documents)
+        missing = []
+        for line in lines:
+            product = line["sale_line"].product_id.product_tmpl_id
+            for rule in rules:
+                if rule._fleet_applies(line["type"], product) and not (
+                        {(rule.kind, line["line_ref"]), (rule.kind, None)} & have):
+                    missing.append((rule.kind, line))
+        return missing
+
     #=== BUSINESS METHODS: the approval clock ===#
 
     @api.model

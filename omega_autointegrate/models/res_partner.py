@@ -3,8 +3,13 @@ from odoo.exceptions import ValidationError
 
 from ..lib.autointegrate import formatting
 
-#: what the shop agreed with the fleet: commercial fields, its contacts follow it
-FLEET_RULE_FIELDS = ["fleet_response_hours", "fleet_escalation_contact_id"]
+#: the fleet's rules the shop keeps on the account: commercial fields, its contacts follow it
+FLEET_RULE_FIELDS = [
+    "fleet_auto_approve_limit", "fleet_labor_rate_cap", "fleet_excluded_codes", "fleet_response_hours",
+    "fleet_escalation_contact_id",
+]
+#: how many of a fleet's usual denial reasons the account shows
+DENIAL_REASONS_SHOWN = 5
 
 
 class ResPartner(models.Model):
@@ -26,7 +31,24 @@ class ResPartner(models.Model):
         help="The fleet's company identifier at AutoIntegrate, e.g. ENT-0042.",
     )
 
-    # what the fleet agreed to: how long it takes to decide, whom to call when it takes longer
+    # the fleet's rules, as the shop knows them: SEND TO FLEET checks a job against them
+    fleet_auto_approve_limit = fields.Monetary(
+        string="Auto-Approval Limit", currency_field="currency_id",
+        help="The fleet approves at once a repair order whose total is at or below this amount. 0: a person at "
+        "the fleet reviews every repair order.",
+    )
+    fleet_labor_rate_cap = fields.Monetary(
+        string="Labor Rate Cap", currency_field="currency_id",
+        help="The highest labor rate (per hour) the fleet pays. 0: no cap known.",
+    )
+    fleet_excluded_codes = fields.Char(
+        string="Excluded Service Codes",
+        help="Service codes the fleet does not pay for, separated by commas or spaces, e.g. TINT, DETAIL.",
+    )
+    fleet_document_rule_ids = fields.One2many(
+        "autointegrate.document.rule", "partner_id", string="Required Documents",
+        help="Documents the fleet wants with some lines: glass needs a photo, an ADAS calibration its report.",
+    )
     fleet_response_hours = fields.Float(
         string="Agreed Response Time",
         help="Hours within which the fleet agreed to decide. A job waiting longer is escalated to the fleet's "
@@ -36,10 +58,49 @@ class ResPartner(models.Model):
         "res.partner", string="Escalation Contact",
         help="Whom to call at the fleet when a decision is overdue.",
     )
+    # what the shop has learnt of the fleet, from its stored decisions
+    fleet_learnt_auto_approved = fields.Monetary(
+        string="Highest Total Approved at Once", currency_field="currency_id",
+        compute="_compute_fleet_learnt", groups="omega_autointegrate.group_autointegrate_user",
+        help="The highest total this fleet approved in its answer to a submission, without a person's review.",
+    )
+    fleet_learnt_denials = fields.Text(
+        string="Usual Denial Reasons", compute="_compute_fleet_learnt",
+        groups="omega_autointegrate.group_autointegrate_user",
+    )
 
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["fleet_invoice_method", "fleet_company_code", *FLEET_RULE_FIELDS]
+
+    @api.depends("fleet_invoice_method")
+    def _compute_fleet_learnt(self):
+        # sudo: figures of the shop's own history with the fleet, shown on its account
+        fleets = self.filtered(lambda p: p.fleet_invoice_method == "autointegrate").commercial_partner_id.ids
+        maxima, reasons = {}, {}
+        if fleets:
+            Revision = self.env["autointegrate.authorization"].sudo()
+            maxima = dict(Revision._read_group([("partner_id", "in", fleets), ("auto_approved", "=", True)],
+                                               ["partner_id"], ["requested_total:max"]))
+            # a line denied once, then sent again unchanged, is one denial
+            groups = self.env["autointegrate.authorization.line"].sudo()._read_group(
+                [("partner_id", "in", fleets), ("status", "=", "denied"), ("reason", "!=", False),
+                 ("change", "!=", "unchanged")],
+                ["partner_id", "reason"], ["__count"], order="__count desc")
+            for partner, reason, count in groups:
+                reasons.setdefault(partner, []).append((reason, count))
+        for partner in self:
+            fleet = partner.commercial_partner_id
+            partner.fleet_learnt_auto_approved = maxima.get(fleet, 0.0)
+            partner.fleet_learnt_denials = "\n".join(
+                _("%(reason)s (%(count)s lines)", reason=reason, count=count) if count > 1 else reason
+                for reason, count in reasons.get(fleet, [])[:DENIAL_REASONS_SHOWN]) or False
+
+    def _fleet_excluded_codes(self):
+        """:return: the service codes this account's fleet excludes, upper case"""
+        self.ensure_one()
+        codes = (self.commercial_partner_id.fleet_excluded_codes or "").replace(",", " ").replace(";", " ")
+        return {code.upper() for code in codes.split()}
 
     @api.model
     def _fleet_normalize(self, vals):

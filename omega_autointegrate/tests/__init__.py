@@ -4,6 +4,7 @@ from . import (
     test_authorization_history,
     test_communication,
     test_documents,
+    test_fleet_rules,
     test_hostile_input,
     test_invoicing,
     test_live_status,

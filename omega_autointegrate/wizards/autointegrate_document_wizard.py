@@ -85,12 +85,13 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
 
 
 class AutoIntegrateDocumentWizardLine(models.TransientModel):
-    """A file of the job to send to the fleet, in SEND DOCUMENTS."""
+    """A file of the job to send to the fleet, in SEND DOCUMENTS or with the RO in SEND TO FLEET."""
 
     _name = "autointegrate.document.wizard.line"
     _description = "Document to send to the fleet"
 
     wizard_id = fields.Many2one("autointegrate.document.wizard", ondelete="cascade", index=True)
+    send_wizard_id = fields.Many2one("autointegrate.send.wizard", ondelete="cascade", index=True)
     repair_id = fields.Many2one("repair.order", required=True, ondelete="cascade")
     order_id = fields.Many2one(related="repair_id.sale_order_id")
     send = fields.Boolean(default=True)

@@ -1,4 +1,7 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import CLOSED_STATUSES, FLEET_LINE_STATUSES, FLEET_LINE_TYPES
 
@@ -38,8 +41,17 @@ class AutoIntegrateSendWizard(models.TransientModel):
     fleet_decided_at = fields.Datetime(related="repair_id.fleet_decided_at")
     fleet_approved_total = fields.Monetary(related="repair_id.fleet_approved_total")
     can_submit = fields.Boolean(compute="_compute_can_submit")
-    # before submitting: what a resubmission changes
+    # before submitting: what the fleet's rules say of it, what it changes, the documents sent with it
+    check_verdict = fields.Selection(
+        [("auto", "Will be auto-approved"), ("review", "Reviewed by the fleet"), ("risk", "Likely to be refused")],
+        string="Fleet's Rules", compute="_compute_fleet_check",
+    )
+    check_html = fields.Html(string="What the Fleet's Rules Say", compute="_compute_fleet_check", sanitize=False)
     supplement_summary = fields.Char(related="repair_id.fleet_supplement_summary", string="Changes")
+    document_line_ids = fields.One2many(
+        "autointegrate.document.wizard.line", "send_wizard_id", string="Documents",
+        help="Attachments of the job sent with the repair order, pre-filled with what the fleet's rules ask for.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -56,7 +68,9 @@ class AutoIntegrateSendWizard(models.TransientModel):
             if vals.get("repair_id") and not PAYLOAD_FIELDS.intersection(vals) else vals
             for vals in vals_list
         ]
-        return super().create(vals_list)
+        wizards = super().create(vals_list)
+        wizards._prefill_documents()
+        return wizards
 
     @api.model
     def _payload_values(self, repair):
@@ -109,6 +123,73 @@ class AutoIntegrateSendWizard(models.TransientModel):
                 not repair.fleet_ro_id or repair.fleet_needs_resubmit
             )
 
+    def _check_lines(self):
+        """:return: the dialog's lines as ``repair.order._fleet_send_check`` takes them"""
+        self.ensure_one()
+        return [{"line_ref": line.line_ref, "type": line.line_type, "service_code": line.service_code or None,
+                 "description": line.description or "", "unit_price": line.unit_price,
+                 "sale_line": line.sale_line_id} for line in self.line_ids]
+
+    def _check_documents(self):
+        """:return: ``(kind, line_ref or None)`` of the documents sent with the repair order"""
+        self.ensure_one()
+        return [(row.kind, self.repair_id._fleet_line_ref(row.sale_line_id) if row.sale_line_id else None)
+                for row in self.document_line_ids if row.send]
+
+    @api.depends("can_submit", "line_ids", "amount_total", "document_line_ids.send", "document_line_ids.kind",
+                 "document_line_ids.sale_line_id")
+    def _compute_fleet_check(self):
+        kinds = dict(self.env["autointegrate.document"]._fields["kind"]._description_selection(self.env))
+        for wizard in self:
+            if not wizard.can_submit or not wizard.line_ids:
+                wizard.check_verdict = wizard.check_html = False
+                continue
+            verdict, notes, risks, missing = wizard.repair_id._fleet_send_check(
+                wizard._check_lines(), wizard.amount_total, wizard._check_documents())
+            html = Markup("").join(Markup("<p>%s</p>") % note for note in notes)
+            if risks:
+                html += Markup("<p><b>%s</b></p><ul>%s</ul>") % (
+                    _("Likely to be refused:"), Markup("").join(Markup("<li>%s</li>") % risk for risk in risks))
+            if missing:
+                html += Markup("<p><b>%s</b></p><ul>%s</ul>") % (
+                    _("Documents the fleet needs, not sent:"),
+                    Markup("").join(Markup("<li>%s</li>") % _(
+                        "%(kind)s for “%(line)s”", kind=kinds.get(kind, kind),
+                        line=(line["description"] or line["line_ref"]).splitlines()[0]) for kind, line in missing))
+            wizard.check_verdict = verdict
+            wizard.check_html = html
+
+    def _prefill_documents(self):
+        """Rows of the job's attachments that give the fleet the documents its rules ask for."""
+        Row = self.env["autointegrate.document.wizard.line"]
+        values = []
+        for wizard in self.filtered(lambda w: w.can_submit and w.line_ids):
+            repair = wizard.repair_id
+            if not repair.partner_id.commercial_partner_id.fleet_document_rule_ids:
+                continue
+            missing = repair._fleet_missing_documents(wizard._check_lines())
+            values += [dict(row, send_wizard_id=wizard.id)
+                       for row in Row._prefill(repair, [(kind, line["sale_line"]) for kind, line in missing])]
+        Row.create(values)
+
+    def _send_documents(self, items):
+        """Send the documents chosen with the repair order just sent. The RO
+        stays sent when they cannot be.
+
+        :return: why they were not sent, or ``False``
+        """
+        self.ensure_one()
+        if not items:
+            return False
+        repair = self.repair_id
+        try:
+            with self.env.cr.savepoint():
+                repair._fleet_upload_documents(items)
+        except UserError as error:
+            return _("%(job)s was sent to the fleet, but not its documents: %(error)s\nSend them with Send "
+                     "Documents on the job.", job=repair.name, error=error.args[0])
+        return False
+
     def _action_open(self):
         self.ensure_one()
         return {
@@ -124,11 +205,16 @@ class AutoIntegrateSendWizard(models.TransientModel):
         """SUBMIT REPAIR ORDER."""
         self.ensure_one()
         repair = self.repair_id
+        documents = self.document_line_ids._items()
+        repair._fleet_check_documents(documents)  # a bad file stops everything before anything is sent
         line_notes = {}
         for line in self.line_ids.filtered("note"):
             line_notes.setdefault(line.line_ref, []).append(line.note.strip())
         notes = [self.note.strip()] if self.note and self.note.strip() else []
         if repair._fleet_send(notes, line_notes):
+            failure = self._send_documents(documents)
+            if failure:
+                return repair._fleet_notification("warning", _("Sent to the fleet, without its documents"), failure)
             return repair._fleet_notification(
                 "success", _("Sent to the fleet"),
                 _("%(job)s was sent to %(fleet)s: %(status)s.", job=repair.name,
