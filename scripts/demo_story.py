@@ -16,11 +16,13 @@ history to show. Jobs already sent are left alone: running it twice is
 harmless.
 """
 
+import base64
 import logging
 import os
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.tools import file_open
 
 from autointegrate_sim.admin import AdminClient
 
@@ -38,7 +40,15 @@ STORY = {
         "note": "Customer waits in the lobby: please approve today.",
         "line_notes": {"product_adas_calibration": "The lane-keeping camera sits behind this glass: the "
                                                    "manufacturer requires a recalibration after replacement."},
+        # what Enterprise's rules ask for, sent with the RO
+        "documents": [("attachment_adas_crack_photo", "photo", "product_windshield"),
+                      ("attachment_adas_calibration_report", "calibration_report", "product_adas_calibration")],
         "days_ago": 0.1,
+    },
+    "repair_overdue": {
+        # waiting longer than Enterprise's agreed 4 hours: escalated to its contact
+        "services": [("product_install_labor", 1.0)],
+        "days_ago": 0.3,
     },
     "repair_labor_partial": {
         "services": [("product_install_labor", 1.5)],
@@ -57,12 +67,16 @@ STORY = {
     },
     "repair_info_requested": {
         "services": [("product_install_labor", 1.0)],
-        "fleet_notes": [(None, "Please send a photo of the damage and the current odometer reading.", True)],
+        # the job has a photo of the damage (Send the Requested Documents offers it), not of the odometer
+        "request_documents": [("photo", "product_windshield", "Please send a photo of the damage."),
+                              ("photo", None, "Please send a photo of the current odometer reading.")],
         "by": ENTERPRISE, "days_ago": 2, "hours": 6,
     },
     "repair_approved": {
         "services": [("product_install_labor", 1.0)],
         "decide": {"all": "approved"},
+        # the fleet's purchase order, downloaded into the job's attachments
+        "fleet_documents": [("enterprise_po_4471.pdf", "purchase_order", "Purchase order PO-4471")],
         "work": "start",
         "by": ENTERPRISE, "days_ago": 6, "hours": 1.5,
     },
@@ -76,6 +90,8 @@ STORY = {
         "services": [("product_install_labor", 1.0)],
         "note": "Hail damage; the driver can bring the car in on Monday.",
         "decide": {"all": "approved"},
+        # the wipers were found worn once the car was in: a supplement, approved, then invoiced
+        "supplement": [("product_wiper", 2.0)],
         "work": "done",
         "then": "invoice",
         "by": ENTERPRISE, "days_ago": 70, "hours": 5,
@@ -141,6 +157,14 @@ def main(env):
                       for product, text in story.get("line_notes", {}).items()}
         repair._fleet_send(notes=[story["note"]] if story.get("note") else (), line_notes=line_notes)
         ro_id = repair.fleet_ro_id
+        if story.get("documents"):
+            repair._fleet_upload_documents([
+                (env.ref(f"omega_autointegrate.{attachment}"), kind, line_of(product), False)
+                for attachment, kind, product in story["documents"]])
+        if story.get("request_documents"):
+            admin.request_documents(ro_id, [
+                {"kind": kind, "line_ref": line_of(product).fleet_line_ref if product else None, "text": text}
+                for kind, product, text in story["request_documents"]], author=story.get("by", ENTERPRISE))
         for product, text, ask in story.get("fleet_notes", ()):
             admin.fleet_note(ro_id, text=text, line_ref=line_of(product).fleet_line_ref if product else None,
                              author=story.get("by", ENTERPRISE), request_info=ask)
@@ -155,7 +179,24 @@ def main(env):
             else:
                 admin.decide(ro_id, decided_by=story["by"], lines={
                     line_of(product).fleet_line_ref: spec for product, spec in decision["lines"].items()})
+        for file_name, kind, description in story.get("fleet_documents", ()):
+            with file_open(f"omega_autointegrate/demo/files/{file_name}", "rb") as file:
+                content = file.read()
+            admin.fleet_document(ro_id, file_name=file_name, content_type="application/pdf", kind=kind,
+                                 line_ref=None, description=description,
+                                 content_base64=base64.b64encode(content).decode())
         repair._fleet_refresh()
+        if story.get("fleet_documents"):
+            env["autointegrate.document"]._cron_fetch_documents()
+        if story.get("supplement"):
+            for product_xmlid, quantity in story["supplement"]:
+                order.order_line = [Command.create({
+                    "product_id": env.ref(f"omega_autointegrate.{product_xmlid}").id,
+                    "product_uom_qty": quantity,
+                })]
+            repair._fleet_send()
+            admin.decide(ro_id, all="approved", decided_by=story["by"])
+            repair._fleet_refresh()
 
         # the work on approved jobs: confirmed, started (the fleet's approval allows it), done
         steps = ("confirm", "start", "done")
@@ -177,14 +218,33 @@ def main(env):
             # the glass needed more work than planned: the job no longer matches the approval
             line_of("product_install_labor").product_uom_qty = 1.5
 
-        # a history for Fleet Approvals Analysis
+        # a history for Fleet Approvals Analysis, the authorization history and the approval clock
         submitted = now - timedelta(days=story["days_ago"])
         dates = {"fleet_submitted_at": submitted}
         if repair.fleet_decided_at and "hours" in story:
             dates["fleet_decided_at"] = submitted + timedelta(hours=story["hours"])
+        if repair.fleet_waiting_since:
+            dates["fleet_waiting_since"] = submitted
         repair.write(dates)
+        _backdate_history(repair, submitted, dates.get("fleet_decided_at"))
         env.cr.commit()  # each job its own transaction: the fleet already holds it
+    # the jobs waiting longer than their fleet's agreed response time
+    env["repair.order"]._cron_fleet_escalate()
+    env.cr.commit()
     tell("demo story: done")
+
+
+def _backdate_history(repair, submitted, decided):
+    """The authorization history at the story's dates: each revision an hour after the one before,
+    a line kept unchanged with the date of its decision."""
+    decided_at = {}  # line_ref -> when the fleet decided it
+    for revision in repair.sudo().fleet_authorization_ids.sorted("revision"):
+        offset = timedelta(hours=revision.revision - 1)
+        when = (decided or submitted) + offset
+        revision.write({"submitted_at": submitted + offset, "decided_at": revision.decided_at and when})
+        for line in revision.line_ids.filtered("decided_at"):
+            line.decided_at = decided_at.get(line.line_ref, when) if line.change == "unchanged" else when
+            decided_at[line.line_ref] = line.decided_at
 
 
 if __name__ == "__main__":
