@@ -109,6 +109,14 @@ class Browser:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'start'}})")
         time.sleep(settle)
 
+    def tab_shot(self, url, tab, field, path):
+        """Open a form at ``url``, its notebook page ``tab`` (which shows ``field``), and take it."""
+        self.goto(url, ODOO_IDLE)
+        self.click(f".o_notebook .nav-link[name='{tab}']",
+                   f"!!document.querySelector('.o_notebook .tab-pane.active [name={field}]')")
+        self.scroll_to(".o_form_sheet .o_notebook")
+        self.shot(path)
+
     def shot(self, path):
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
@@ -181,7 +189,9 @@ def main():
 
     odoo = Odoo(args.odoo, args.db, "admin", "admin")
     jobs = {name: odoo.res_id(f"omega_autointegrate.{name}")
-            for name in ("repair_windshield_enterprise", "repair_labor_partial")}
+            for name in ("repair_windshield_enterprise", "repair_labor_partial", "repair_info_requested",
+                         "repair_invoiced")}
+    enterprise = odoo.res_id("omega_autointegrate.partner_enterprise_fleet")
     partial = odoo.call("repair.order", "read", [jobs["repair_labor_partial"]], ["fleet_ro_id"])[0]
 
     browser = Browser(args.width, args.height)
@@ -213,6 +223,24 @@ def main():
                       MODAL, settle=1.5)
         browser.shot(out / "send_to_fleet.png")
 
+        # the fleet's rules before sending: what SEND TO FLEET says of the job not sent yet
+        browser.evaluate("document.querySelector('.modal .modal-body').scrollTop = 100000")
+        time.sleep(0.5)
+        browser.shot(out / "send_to_fleet_rules.png")
+
+        # the fleet asks for documents: the job says so, SEND THE REQUESTED DOCUMENTS offers what matches
+        browser.goto(f"{form}{jobs['repair_info_requested']}", ODOO_IDLE)
+        browser.shot(out / "documents_requested.png")
+        browser.click(".o_form_sheet .alert button[name='action_fleet_send_documents']", MODAL, settle=1.5)
+        browser.shot(out / "send_documents.png")
+
+        # the authorization history of a job approved, then supplemented, then invoiced
+        browser.tab_shot(f"{form}{jobs['repair_invoiced']}", "fleet_authorizations", "fleet_authorization_line_ids",
+                         out / "authorization_history.png")
+        # the fleet's rules and what the shop learnt of the fleet, on its account
+        browser.tab_shot(f"{args.odoo}/web#model=res.partner&view_type=form&id={enterprise}", "sales_purchases",
+                         "fleet_document_rule_ids", out / "fleet_account_rules.png")
+
         analysis = f"{args.odoo}/web#action=omega_autointegrate.autointegrate_report_action"
         browser.goto(analysis, ODOO_IDLE, settle=2.5)
         browser.shot(out / "analysis_graph.png")
@@ -229,9 +257,11 @@ def main():
     finally:
         browser.close()
 
-    description = ROOT / "omega_autointegrate" / "static" / "description"
-    for name in APPS_PAGE:
-        shutil.copyfile(out / name, description / name)
+    # the Apps page's copies are the committed screenshots': not those taken elsewhere (--out)
+    if out.resolve() == (ROOT / "docs" / "screenshots").resolve():
+        description = ROOT / "omega_autointegrate" / "static" / "description"
+        for name in APPS_PAGE:
+            shutil.copyfile(out / name, description / name)
 
 
 if __name__ == "__main__":
