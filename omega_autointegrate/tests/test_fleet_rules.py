@@ -112,6 +112,24 @@ class TestFleetRules(AutoIntegrateFlowCase):
                          [("crack.jpg", "photo", glass.fleet_line_ref)])
         self.assertEqual(repair.fleet_document_ids.attachment_id, photo)
 
+    def test_the_ro_stays_sent_when_its_documents_cannot_be(self):
+        self.fleet_account.fleet_document_rule_ids = [Command.create({"line_type": "glass", "kind": "photo"})]
+        repair = self.make_job()
+        self.attach(repair, "crack.jpg", JPEG)
+        wizard = self.open_send_dialog(repair)
+        self.assertTrue(wizard.document_line_ids)
+        # the fleet takes the RO, then cannot take documents for a while
+        self.admin_post("/faults", {"next": [503] * 10, "path_prefix": "/v1/repair-orders/AI-"})
+        try:
+            action = wizard.action_submit()
+        finally:
+            self.admin_post("/faults", {})
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("was sent to the fleet, but not its documents", action["params"]["message"])
+        self.assertEqual(repair.fleet_status, "pending", "the RO the fleet took is kept")
+        self.assertFalse(repair.fleet_document_ids)
+        self.assertEqual(self.fleet_documents(repair), [])
+
     def test_a_bad_document_stops_the_submission(self):
         repair = self.make_job()
         gif = self.attach(repair, "chip.gif", b"GIF89a\x01\x00\x01\x00")
