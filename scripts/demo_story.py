@@ -120,9 +120,10 @@ def main(env):
     env = env(user=env.ref("base.user_admin"))
     company = env.ref("base.main_company")
     sim_url = os.environ.get("AUTOINTEGRATE_SIM_URL")
-    if sim_url and sim_url != company.autointegrate_api_url:
-        company.autointegrate_api_url = sim_url  # make demo SIM_PORT=...: the simulator is elsewhere
-    admin = AdminClient(sim_url or company.autointegrate_api_url)
+    account = company._autointegrate_account()
+    if sim_url and sim_url != account.api_url:
+        account.api_url = sim_url  # make demo SIM_PORT=...: the simulator is elsewhere
+    admin = AdminClient(sim_url or account.api_url)
     now = fields.Datetime.now()
     for xmlid, story in STORY.items():
         repair = env.ref(f"omega_autointegrate.{xmlid}").with_company(company)

@@ -4,6 +4,7 @@ from . import autointegrate_chatter_mixin, autointegrate_normalize_mixin
 # isort: split
 from . import (
     account_move,
+    autointegrate_account,
     autointegrate_event,
     autointegrate_exchange,
     autointegrate_note,

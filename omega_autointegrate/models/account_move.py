@@ -208,7 +208,7 @@ class AccountMove(models.Model):
         except ai.InvalidStateError as error:
             state = self._fleet_invoice_conflict(job, client, error)
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, company.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         job._fleet_apply_state(state)
         # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
         self.sudo().with_context(skip_invoice_sync=True).write({

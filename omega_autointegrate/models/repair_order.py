@@ -260,7 +260,7 @@ class RepairOrder(models.Model):
                 repair._fleet_refresh()
                 continue
             except ai.AutoIntegrateError as error:
-                raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+                raise user_error(self.env, error, client.base_url) from error
             repair._fleet_apply_state(state)
         return result
 
@@ -341,7 +341,7 @@ class RepairOrder(models.Model):
         tax = formatting.round_cents(order.amount_tax or 0.0)
         body = {
             "fleet_company_id": self.fleet_company_code or None,
-            "shop_id": self.company_id.autointegrate_shop_id or None,
+            "shop_id": self.company_id._autointegrate_account().shop_id or None,
             "shop_ro_ref": self._fleet_ro_ref(),
             "currency": (order.currency_id or self.company_id.currency_id).name,
             "vehicle": vehicle,
@@ -448,7 +448,7 @@ class RepairOrder(models.Model):
                               job=self.name,
                               problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         self._fleet_apply_state(state)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:

@@ -65,7 +65,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
                 idempotency_key=f"{repair.fleet_ro_id}:note:{self.env.cr.dbname}:{self.id}:{body_digest(text)[:8]}",
             )
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         repair._fleet_store_notes([note])
         repair._fleet_refresh()
         wizard = self.create({"repair_id": repair.id, "sale_line_id": self.sale_line_id.id})
