@@ -17,10 +17,10 @@ import psycopg2
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
-from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
+from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, GROUP_USER, INVOICEABLE_LINE_STATUSES
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import bodies, formatting
 from ..tools import describe_problems, user_error
@@ -191,6 +191,7 @@ class RepairOrder(models.Model):
         """SEND TO FLEET: the dialog of what will be sent, or of the fleet's
         current status when it was sent already."""
         self.ensure_one()
+        self._fleet_check_rights("write")
         if not self.fleet_ro_id:
             self._fleet_check_can_send()
             self._fleet_ensure_quotation()
@@ -201,6 +202,7 @@ class RepairOrder(models.Model):
     def action_fleet_save_and_send(self):
         """SAVE AND SEND TO FLEET: the form saved the job; resubmit it."""
         self.ensure_one()
+        self._fleet_check_rights("write")
         if not self.fleet_needs_resubmit:
             return self._fleet_notification(
                 "info", _("Saved"), _("Nothing the fleet reviewed has changed: there is nothing to send."))
@@ -220,6 +222,7 @@ class RepairOrder(models.Model):
 
     def _fleet_open_communication(self, line=None):
         self.ensure_one()
+        self._fleet_check_rights("read")
         if not self.fleet_ro_id:
             raise UserError(_("%(job)s has not been sent to the fleet yet.", job=self.name))
         warning = self._fleet_refresh()
@@ -251,6 +254,8 @@ class RepairOrder(models.Model):
 
     def action_repair_cancel(self):
         to_cancel = self.filtered(lambda r: r.fleet_ro_id and r.fleet_status not in CLOSED_STATUSES)
+        # cancelling a job the fleet has cancels its RO there: not a local cancel that leaves the RO open
+        to_cancel._fleet_check_rights("write")
         result = super().action_repair_cancel()
         for repair in to_cancel:
             client = repair.company_id._autointegrate_client(repair)
@@ -367,6 +372,30 @@ class RepairOrder(models.Model):
             raise UserError(_("The fleet's RO of %(job)s is %(status)s: it cannot change any more.",
                               job=self.name, status=self._fleet_status_label()))
 
+    def _fleet_check_rights(self, operation="write"):
+        """Refuse, before anything reaches the fleet, a user who may not talk
+        to it about these jobs. Every server method that calls the fleet or
+        changes a job's fleet state asks this first: the views hiding a
+        button is no rule.
+
+        It asks for the AutoIntegrate / User group and the jobs' access rules
+        (their company), from the database: not values a sudo read left in
+        the cache. The addon's own calls in sudo (the crons, the webhook, the
+        invoice posting) pass.
+
+        :param operation: the access the call needs on the jobs: ``read`` to
+            read the fleet's RO and store it, ``write`` to change it
+        :raise AccessError: naming the jobs and the right to ask for
+        """
+        if self.env.su or not self:
+            return
+        if not self.env.user.has_group(GROUP_USER):
+            raise AccessError(_(
+                "%(jobs)s: only users with the AutoIntegrate / User right may talk to the fleet about a job "
+                "(send it, read its fleet status or notes, cancel its fleet RO). Ask your administrator for "
+                "that right, or a colleague who has it.", jobs=", ".join(self.mapped("name"))))
+        self.check_access(operation)
+
     def _fleet_status_label(self):
         return dict(self._fields["fleet_status"]._description_selection(self.env)).get(self.fleet_status)
 
@@ -406,7 +435,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         # first, from the database: values cached by a sudo read (a dialog's related
         # fields) would otherwise let another company's job reach its fleet
-        self.check_access("write")
+        self._fleet_check_rights("write")
         self._fleet_check_can_send()
         self._fleet_ensure_quotation()
         self._fleet_lock()
@@ -462,7 +491,7 @@ class RepairOrder(models.Model):
         :return: an error message when the fleet could not be read, else ``False``
         """
         self.ensure_one()
-        self.check_access("read")  # from the database, like _fleet_send
+        self._fleet_check_rights("read")  # from the database, like _fleet_send
         if not self.fleet_ro_id:
             return False
         try:

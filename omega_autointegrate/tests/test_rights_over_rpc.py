@@ -199,3 +199,68 @@ class TestAccountSecretsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, Flow
                              specification={})
 
 
+@tagged("post_install", "-at_install")
+class TestFleetRightsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMixin, AutoIntegrateHttpCase):
+    """The AutoIntegrate group and the job's company, checked on the server before the fleet hears anything."""
+
+    def denied_job(self):
+        """A job the fleet denied in part: it waits for SAVE AND SEND TO FLEET."""
+        repair = self.make_job()
+        self.send(repair)
+        self.fleet_deny_labor(repair, "Labor exceeds 1.0 h rate card")
+        repair.action_send_to_fleet()
+        self.assertTrue(repair.fleet_needs_resubmit)
+        self.env.flush_all()
+        return repair
+
+    def test_no_fleet_call_without_the_group_or_the_company(self):
+        repair = self.denied_job()
+        line = self.line(repair, self.labor)
+        revision, status = repair.fleet_revision, repair.fleet_status
+        ro_status = self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"]
+        attempts = [
+            ("repair.order", "action_send_to_fleet", [repair.id]),
+            ("repair.order", "action_fleet_save_and_send", [repair.id]),
+            ("repair.order", "action_fleet_communication", [repair.id]),
+            ("repair.order", "action_repair_cancel", [repair.id]),
+            ("sale.order.line", "action_fleet_communication", [line.id]),
+            ("autointegrate.send.wizard", "create", {"repair_id": repair.id}),
+            ("autointegrate.communication.wizard", "create", {"repair_id": repair.id, "text": "hello"}),
+        ]
+        for login in NO_FLEET_RIGHTS:
+            for model, method, arg in attempts:
+                with self.subTest(user=login, call=f"{model}.{method}"):
+                    before = self.fleet_calls()
+                    self.refused(login, model, method, arg)
+                    self.assertEqual(self.fleet_calls(), before, "the fleet heard of it")
+        self.env.invalidate_all()
+        self.assertEqual((repair.state, repair.fleet_revision, repair.fleet_status), ("draft", revision, status))
+        self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"], ro_status)
+        self.assertFalse(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "PUT"))
+
+    def test_cancelling_a_fleet_job_needs_the_right(self):
+        """A repair user cancelling a job the fleet has is told why, instead of leaving its RO open at the fleet."""
+        repair = self.denied_job()
+        error = self.refused("rpc_repair", "repair.order", "action_repair_cancel", [repair.id])
+        self.assertIn(repair.name, error["message"])
+        self.assertIn("AutoIntegrate / User", error["message"])
+        self.env.invalidate_all()
+        self.assertEqual(repair.state, "draft")
+        # a job the fleet does not have is cancelled like any other
+        unsent = self.make_job()
+        self.env.flush_all()
+        self.ok("rpc_repair", "repair.order", "action_repair_cancel", [unsent.id])
+        # an AutoIntegrate user cancels it at the fleet too
+        self.ok("rpc_fleet", "repair.order", "action_repair_cancel", [repair.id])
+        self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"], "cancelled")
+
+    def test_the_autointegrate_user_talks_to_the_fleet(self):
+        repair = self.denied_job()
+        before = len(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "GET"))
+        action = self.ok("rpc_fleet", "repair.order", "action_send_to_fleet", [repair.id])
+        self.assertEqual(action["res_model"], "autointegrate.send.wizard")
+        self.assertEqual(len(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "GET")), before + 1)
+        self.ok("rpc_fleet", "repair.order", "action_fleet_save_and_send", [repair.id])
+        self.assertEqual(len(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "PUT")), 1)
+
+

@@ -22,7 +22,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
     def create(self, vals_list):
         # from the database: a job of another company is not shown, whatever the cache holds
         repair_ids = [vals["repair_id"] for vals in vals_list if vals.get("repair_id")]
-        self.env["repair.order"].browse(repair_ids).check_access("read")
+        self.env["repair.order"].browse(repair_ids)._fleet_check_rights("read")
         return super().create(vals_list)
 
     @api.depends("repair_id.fleet_note_ids", "sale_line_id")
@@ -53,7 +53,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
         self.ensure_one()
         text = (self.text or "").strip()
         repair = self.repair_id
-        repair.check_access("write")
+        repair._fleet_check_rights("write")
         if not text:
             return self._action_open()
         line_ref = self.sale_line_id.fleet_line_ref or None
