@@ -37,7 +37,9 @@ _logger = logging.getLogger(__name__)
 
 class AccountMove(models.Model):
     _name = "account.move"
-    _inherit = ["account.move", "autointegrate.chatter.mixin"]
+    _inherit = ["account.move", "autointegrate.chatter.mixin", "autointegrate.fleet.state.mixin"]
+    # stamped by the job's quotation (sale's invoicing runs in sudo) and by the fleet's answer
+    _fleet_state_fields = ("fleet_repair_id", "fleet_authorization_number", "fleet_invoice_status")
 
     fleet_repair_id = fields.Many2one(
         "repair.order", string="AutoIntegrate Job", copy=False, readonly=True, index="btree_not_null",
@@ -211,7 +213,7 @@ class AccountMove(models.Model):
             raise user_error(self.env, error, client.base_url) from error
         job._fleet_apply_state(state)
         # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
-        self.sudo().with_context(skip_invoice_sync=True).write({
+        self.with_context(skip_invoice_sync=True)._fleet_write_state({
             "fleet_repair_id": job.id,
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,

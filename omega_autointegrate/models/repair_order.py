@@ -54,7 +54,15 @@ DIGEST_LINE_FIELDS = (
 
 class RepairOrder(models.Model):
     _name = "repair.order"
-    _inherit = ["repair.order", "autointegrate.normalize.mixin", "autointegrate.chatter.mixin"]
+    _inherit = ["repair.order", "autointegrate.normalize.mixin", "autointegrate.chatter.mixin",
+                "autointegrate.fleet.state.mixin"]
+    # the fleet's RO as it last answered, what the shop last sent, and what the gates compute from them
+    _fleet_state_fields = (
+        "fleet_ro_id", "fleet_revision", "fleet_status", "fleet_authorization_number", "fleet_decided_by",
+        "fleet_decided_at", "fleet_submitted_at", "fleet_sequence", "fleet_approved_total", "fleet_sent_digest",
+        "fleet_denial_pending", "is_autointegrate", "fleet_currency_id", "fleet_digest", "fleet_changed",
+        "fleet_needs_resubmit",
+    )
 
     #=== FIELDS ===#
 
@@ -482,7 +490,7 @@ class RepairOrder(models.Model):
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
-        self.write(vals)
+        self._fleet_write_state(vals)
         return True
 
     def _fleet_refresh(self):
@@ -585,7 +593,7 @@ class RepairOrder(models.Model):
             if newly_denied:
                 vals["fleet_denial_pending"] = True
             newly_asked = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
-            repair.write(vals)
+            repair._fleet_write_state(vals)
             note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
             if decided:
                 decisions.append((repair, decided))
@@ -595,7 +603,7 @@ class RepairOrder(models.Model):
         # sudo: the fleet's decision on the quotation, not an edit of it by the user
         SaleLine = self.env["sale.order.line"].sudo()
         for values, line_ids in line_writes.items():
-            SaleLine.browse(line_ids).write(dict(zip(LINE_FLEET_FIELDS, values, strict=True)))
+            SaleLine.browse(line_ids)._fleet_write_state(dict(zip(LINE_FLEET_FIELDS, values, strict=True)))
         notes = self.env["autointegrate.note"].sudo().create(note_values)
         # the chatter, in the order each job always had: the fleet's notes, then its decision,
         # which goes with the status change it brings (see _track_subtype)
@@ -636,7 +644,7 @@ class RepairOrder(models.Model):
         """
         lines = self.env["sale.order.line"].sudo()
         for line_id, ref in refs.items():
-            lines.browse(line_id).fleet_line_ref = ref
+            lines.browse(line_id)._fleet_write_state({"fleet_line_ref": ref})
 
     def _fleet_lines_by_ref(self):
         """:return: ``{job id: {line_ref: quotation line}}`` of the lines sent to the fleet (one query)."""

@@ -264,3 +264,96 @@ class TestFleetRightsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMix
         self.assertEqual(len(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "PUT")), 1)
 
 
+@tagged("post_install", "-at_install")
+class TestFleetFieldsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMixin, AutoIntegrateHttpCase):
+    """What the fleet decides is the fleet's: no user sets it, whichever way."""
+
+    JOB_FIELDS = {
+        "fleet_status": "approved", "fleet_authorization_number": "AUTH-FORGED", "fleet_approved_total": 99999.0,
+        "fleet_ro_id": "AI-FORGED", "fleet_sequence": 1000000000, "fleet_revision": 42,
+        "fleet_decided_by": "Nobody", "fleet_decided_at": "2026-01-01 00:00:00",
+        "fleet_submitted_at": "2026-01-01 00:00:00", "fleet_sent_digest": "0" * 32, "fleet_denial_pending": True,
+        "is_autointegrate": False, "fleet_changed": True, "fleet_needs_resubmit": True, "fleet_digest": "0" * 32,
+    }
+    LINE_FIELDS = {"fleet_status": "approved", "fleet_approved_qty": 9.0, "fleet_approved_amount": 9999.0,
+                   "fleet_reason": "forged", "fleet_line_ref": "L-FORGED"}
+
+    def snapshot(self, repair):
+        self.env.invalidate_all()
+        lines = repair.sale_order_id.order_line
+        return ([repair[name] for name in self.JOB_FIELDS],
+                [[line[name] for name in self.LINE_FIELDS] for line in lines])
+
+    def test_no_user_sets_what_the_fleet_decides(self):
+        sent = self.make_job()
+        self.send(sent)
+        unsent = self.make_job()
+        self.env.flush_all()
+        before = {repair: self.snapshot(repair) for repair in (sent, unsent)}
+        line = self.line(unsent, self.labor)
+        calls = self.fleet_calls()
+        for login in JOB_EDITORS:
+            for name, value in self.JOB_FIELDS.items():
+                with self.subTest(user=login, field=name):
+                    for repair in (sent, unsent):
+                        error = self.refused(login, "repair.order", "write", [repair.id], {name: value})
+                        self.assertIn("Only the fleet changes", error["message"])
+                        self.refused(login, "repair.order", "web_save", [repair.id], {name: value},
+                                     specification={"fleet_status": {}})
+            attacks = [
+                # the job's embedded lines, as its form saves them
+                ("repair.order", "web_save", [unsent.id], {"fleet_line_ids": [
+                    Command.update(line.id, dict(self.LINE_FIELDS, fleet_line_ref=False))]}),
+                ("repair.order", "web_save", [unsent.id], {"fleet_line_ids": [Command.create(
+                    {"product_id": self.labor.id, "product_uom_qty": 1, "fleet_status": "approved",
+                     "fleet_approved_qty": 1, "fleet_approved_amount": 95})]}),
+                ("sale.order", "write", [unsent.sale_order_id.id], {"order_line": [
+                    Command.update(line.id, {"fleet_status": "approved"})]}),
+                ("sale.order.line", "write", [line.id], {"fleet_approved_amount": 9999.0}),
+                ("sale.order.line", "create", {"order_id": unsent.sale_order_id.id, "product_id": self.labor.id,
+                                               "fleet_status": "approved"}),
+                # a job bound to another's RO would receive its notes and decisions
+                ("repair.order", "create", {"partner_id": self.driver.id, "fleet_ro_id": sent.fleet_ro_id}),
+                ("repair.order", "copy", [sent.id], {"fleet_ro_id": sent.fleet_ro_id, "fleet_status": "approved"}),
+            ]
+            for model, method, *args in attacks:
+                with self.subTest(user=login, call=f"{model}.{method}"):
+                    kwargs = {"specification": {}} if method == "web_save" else {}
+                    error = self.refused(login, model, method, *args, **kwargs)
+                    # a technician may not write quotations at all
+                    if self.env[model].with_user(self.users[login]).has_access("write"):
+                        self.assertIn("Only the fleet changes", error["message"])
+            with self.subTest(user=login, call="load"):
+                loaded = self.ok(login, "repair.order", "load", [".id", "fleet_status", "fleet_sequence"],
+                                 [[str(unsent.id), "approved", "1000000000"]])
+                self.assertFalse(loaded["ids"])
+                self.assertIn("Only the fleet changes", str(loaded["messages"]))
+            with self.subTest(user=login, call="fleet note"):
+                self.refused(login, "autointegrate.note", "create", {
+                    "repair_id": sent.id, "fleet_note_id": "N-FORGED", "author_type": "fleet", "text": "Approved"})
+        self.assertEqual({repair: self.snapshot(repair) for repair in (sent, unsent)}, before)
+        self.assertEqual(self.fleet_calls(), calls)
+        self.assertEqual(self.env["repair.order"].search_count([("fleet_ro_id", "=", sent.fleet_ro_id)]), 1)
+        # and the gate still holds: the unsent job's work cannot start
+        error = self.refused("rpc_tech", "repair.order", "action_repair_start", [unsent.id])
+        self.assertIn("has not approved", error["message"])
+
+    def test_the_job_form_still_saves(self):
+        """A form sends back the fleet's values unchanged with the user's edits: that is no forgery."""
+        repair = self.make_job()
+        self.send(repair)
+        self.env.flush_all()
+        line = self.line(repair, self.labor)
+        self.ok("rpc_tech", "repair.order", "web_save", [repair.id], {
+            "fleet_status": "pending", "fleet_ro_id": repair.fleet_ro_id, "fleet_odometer": 48300,
+            "fleet_line_ids": [Command.update(line.id, {"product_uom_qty": 2.0, "fleet_status": "pending",
+                                                        "fleet_line_ref": line.fleet_line_ref})],
+        }, specification={"fleet_changed": {}})
+        self.env.invalidate_all()
+        self.assertEqual((repair.fleet_odometer, line.product_uom_qty, repair.fleet_changed), (48300, 2.0, True))
+
+    def test_billing_users_set_no_fleet_approval_on_an_invoice(self):
+        error = self.refused("rpc_billing", "account.move", "create", {
+            "move_type": "out_invoice", "partner_id": self.walk_in.id, "fleet_invoice_status": "approved",
+            "fleet_authorization_number": "AUTH-FORGED"})
+        self.assertIn("Only the fleet changes", error["message"])
