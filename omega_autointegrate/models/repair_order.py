@@ -126,10 +126,13 @@ class RepairOrder(models.Model):
 
     #=== COMPUTE METHODS ===#
 
-    @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
+    @api.depends("partner_id.commercial_partner_id.fleet_invoice_method", "fleet_ro_id")
     def _compute_is_autointegrate(self):
         for repair in self:
-            repair.is_autointegrate = bool(repair.partner_id) and repair.partner_id._is_autointegrate()
+            # a job the fleet has stays the fleet's, whatever its customer becomes: the invoicing gate
+            # keeps asking the fleet's approval, not a value a user can change
+            repair.is_autointegrate = bool(repair.fleet_ro_id) or (
+                bool(repair.partner_id) and repair.partner_id._is_autointegrate())
 
     @api.depends("sale_order_id.currency_id", "company_id.currency_id")
     def _compute_fleet_currency_id(self):

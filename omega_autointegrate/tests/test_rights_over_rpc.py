@@ -357,3 +357,15 @@ class TestFleetFieldsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMix
             "move_type": "out_invoice", "partner_id": self.walk_in.id, "fleet_invoice_status": "approved",
             "fleet_authorization_number": "AUTH-FORGED"})
         self.assertIn("Only the fleet changes", error["message"])
+
+    def test_a_job_the_fleet_has_stays_gated(self):
+        """Its customer changed to a standard account, a job the fleet has still needs the fleet's approval."""
+        repair = self.make_job()
+        self.send(repair)
+        self.env.flush_all()
+        self.ok("rpc_repair", "repair.order", "web_save", [repair.id], {"partner_id": self.walk_in.id},
+                specification={"is_autointegrate": {}})
+        self.env.invalidate_all()
+        self.assertEqual(repair.partner_id, self.walk_in)
+        self.assertTrue(repair.is_autointegrate)
+        self.assertIn("has not approved", repair._fleet_invoice_refusal())
