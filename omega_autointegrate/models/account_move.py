@@ -86,6 +86,10 @@ class AccountMove(models.Model):
         if len(jobs) > 1:
             return [_("This invoice holds the work of several AutoIntegrate jobs (%(jobs)s): invoice each job on "
                       "its own.", jobs=", ".join(jobs.mapped("name")))]
+        if jobs.company_id != self.company_id:
+            # posting sends the invoice with the job's company's account: never another company's invoice
+            return [_("%(job)s is a job of %(company)s: invoice it in that company.", job=jobs.name,
+                      company=jobs.company_id.name)]
         return jobs._fleet_invoice_problems(self)
 
     @api.model

@@ -255,6 +255,28 @@ class TestCompanies(TwoCompaniesMixin, AutoIntegrateFlowCase):
         self.assertEqual(self.env["autointegrate.event"]._receive(raw, signing.sign(WEBHOOK_SECRET, raw))[0], 404)
         self.assertEqual(job_b.fleet_status, "pending")
 
+    def test_an_invoice_of_a_holds_no_job_of_b(self):
+        """Posting sends the invoice with its job's company's account: an invoice of A linked to B's
+        approved work is refused, and B's fleet hears nothing."""
+        if not self.company.chart_template:
+            self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
+        job_b = self.job_of(self.company_b)
+        job_b._fleet_send()
+        self.simulator_b.admin("POST", f"/ro/{job_b.fleet_ro_id}/decide", {"all": "approved", "decided_by": "B"})
+        job_b._fleet_refresh()
+        self.assertEqual(job_b.fleet_status, "approved")
+        sale_line = job_b.sale_order_id.order_line
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.driver.id, "company_id": self.company.id,
+            "invoice_line_ids": [Command.create({
+                "product_id": self.windshield.id, "quantity": 1, "price_unit": sale_line.price_unit, "tax_ids": [],
+                "sale_line_ids": [Command.set(sale_line.ids)]})],
+        })
+        with self.assertRaisesRegex(UserError, f"{job_b.name} is a job of Shop B"):
+            invoice.action_post()
+        self.assertEqual(invoice.state, "draft")
+        self.assertFalse(self.requests_b(f"/v1/repair-orders/{job_b.fleet_ro_id}/invoice"))
+
 
 @tagged("post_install", "-at_install")
 class TestSecretsStayIn(TwoCompaniesMixin, AutoIntegrateFlowCase):
