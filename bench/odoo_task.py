@@ -26,12 +26,13 @@ def peak_rss_mb():
 # ----------------------------------------------------------------- setup
 def task_setup(env, sim_url, client_id, client_secret, webhook_secret=None):
     """Point the company at the simulator; a fleet account, a walk-in customer, two products."""
-    company = env.company
-    company.write({
-        "autointegrate_api_url": sim_url, "autointegrate_client_id": client_id,
-        "autointegrate_client_secret": client_secret, "autointegrate_shop_id": SHOP_ID,
-        "autointegrate_webhook_secret": webhook_secret or False,
-    })
+    values = {"api_url": sim_url, "client_id": client_id, "client_secret": client_secret, "shop_id": SHOP_ID,
+              "webhook_secret": webhook_secret or False}
+    account = env.company._autointegrate_account()
+    if account:
+        account.write(values)
+    else:
+        env["autointegrate.account"].create(dict(values, company_id=env.company.id))
     # the poll cron must not run on its own while a benchmark drives the poll
     env.ref("omega_autointegrate.ir_cron_autointegrate_poll").active = False
     account = env["res.partner"].create({"name": "Enterprise Fleet Management", "is_company": True,
@@ -143,8 +144,7 @@ def task_sync(env, max_pages=1000, log_queries=None, profile=None):
     profiler = cProfile.Profile() if profile else None
     sync = env["autointegrate.sync"]
     company = env.company
-    company.write({"autointegrate_poll_since": False, "autointegrate_poll_cursor": False,
-                   "autointegrate_poll_next_since": False})
+    company._autointegrate_account().write({"poll_since": False, "poll_cursor": False, "poll_next_since": False})
     env.cr.commit()
     rss_start = rss_mb()
     pages = []

@@ -1,6 +1,6 @@
 {
     "name": "Omega AutoIntegrate",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Services/Repairs",
     "summary": "Rental and lease fleets approve repair orders through AutoIntegrate; invoice what they approved",
     "author": "Omega",
@@ -30,7 +30,7 @@
         "views/omega_autointegrate_menus.xml",
     ],
     "demo": [
-        "demo/res_company_demo.xml",
+        "demo/autointegrate_account_demo.xml",
         "demo/autointegrate_demo.xml",
     ],
     "assets": {

@@ -62,6 +62,10 @@ PARAM_READ_TIMEOUT = "omega_autointegrate.read_timeout"
 PARAM_LOG_RETENTION_DAYS = "omega_autointegrate.log_retention_days"
 DEFAULT_RETENTION_DAYS = 30
 
+#: the group of the users who talk to the fleets (send jobs, read their fleet status and notes, cancel their
+#: ROs); the Manager group implies it
+GROUP_USER = "omega_autointegrate.group_autointegrate_user"
+
 #: context key set while a payment transaction is post-processed (see payment.transaction)
 ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
 

@@ -136,9 +136,10 @@ def main(env):
     env = env(user=env.ref("base.user_admin"))
     company = env.ref("base.main_company")
     sim_url = os.environ.get("AUTOINTEGRATE_SIM_URL")
-    if sim_url and sim_url != company.autointegrate_api_url:
-        company.autointegrate_api_url = sim_url  # make demo SIM_PORT=...: the simulator is elsewhere
-    admin = AdminClient(sim_url or company.autointegrate_api_url)
+    account = company._autointegrate_account()
+    if sim_url and sim_url != account.api_url:
+        account.api_url = sim_url  # make demo SIM_PORT=...: the simulator is elsewhere
+    admin = AdminClient(sim_url or account.api_url)
     now = fields.Datetime.now()
     for xmlid, story in STORY.items():
         repair = env.ref(f"omega_autointegrate.{xmlid}").with_company(company)
@@ -218,14 +219,15 @@ def main(env):
             # the glass needed more work than planned: the job no longer matches the approval
             line_of("product_install_labor").product_uom_qty = 1.5
 
-        # a history for Fleet Approvals Analysis, the authorization history and the approval clock
+        # a history for Fleet Approvals Analysis, the authorization history and the approval clock (the fleet's
+        # dates: only the addon writes them)
         submitted = now - timedelta(days=story["days_ago"])
         dates = {"fleet_submitted_at": submitted}
         if repair.fleet_decided_at and "hours" in story:
             dates["fleet_decided_at"] = submitted + timedelta(hours=story["hours"])
         if repair.fleet_waiting_since:
             dates["fleet_waiting_since"] = submitted
-        repair.write(dates)
+        repair._fleet_write_state(dates)
         _backdate_history(repair, submitted, dates.get("fleet_decided_at"))
         env.cr.commit()  # each job its own transaction: the fleet already holds it
     # the jobs waiting longer than their fleet's agreed response time

@@ -1,9 +1,10 @@
 # the mixin first: models below inherit it, and some import each other early
-from . import autointegrate_chatter_mixin, autointegrate_normalize_mixin
+from . import autointegrate_chatter_mixin, autointegrate_fleet_state_mixin, autointegrate_normalize_mixin
 
 # isort: split
 from . import (
     account_move,
+    autointegrate_account,
     autointegrate_authorization,
     autointegrate_authorization_line,
     autointegrate_document,

@@ -37,7 +37,9 @@ _logger = logging.getLogger(__name__)
 
 class AccountMove(models.Model):
     _name = "account.move"
-    _inherit = ["account.move", "autointegrate.chatter.mixin"]
+    _inherit = ["account.move", "autointegrate.chatter.mixin", "autointegrate.fleet.state.mixin"]
+    # stamped by the job's quotation (sale's invoicing runs in sudo) and by the fleet's answer
+    _fleet_state_fields = ("fleet_repair_id", "fleet_authorization_number", "fleet_invoice_status")
 
     fleet_repair_id = fields.Many2one(
         "repair.order", string="AutoIntegrate Job", copy=False, readonly=True, index="btree_not_null",
@@ -84,6 +86,10 @@ class AccountMove(models.Model):
         if len(jobs) > 1:
             return [_("This invoice holds the work of several AutoIntegrate jobs (%(jobs)s): invoice each job on "
                       "its own.", jobs=", ".join(jobs.mapped("name")))]
+        if jobs.company_id != self.company_id:
+            # posting sends the invoice with the job's company's account: never another company's invoice
+            return [_("%(job)s is a job of %(company)s: invoice it in that company.", job=jobs.name,
+                      company=jobs.company_id.name)]
         return jobs._fleet_invoice_problems(self)
 
     @api.model
@@ -208,10 +214,10 @@ class AccountMove(models.Model):
         except ai.InvalidStateError as error:
             state = self._fleet_invoice_conflict(job, client, error)
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, company.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         job._fleet_apply_state(state)
         # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
-        self.sudo().with_context(skip_invoice_sync=True).write({
+        self.with_context(skip_invoice_sync=True)._fleet_write_state({
             "fleet_repair_id": job.id,
             "fleet_invoice_status": "approved",
             "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,

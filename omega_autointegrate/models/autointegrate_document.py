@@ -71,14 +71,14 @@ class AutoIntegrateDocument(models.Model):
     def action_open_document(self):
         """Open the document: the job's attachment, downloaded from the fleet first when it is not here yet."""
         self.ensure_one()
-        self.repair_id.check_access("read")
+        self.repair_id._fleet_check_rights("read")
         document = self.sudo()
         if not document.attachment_id:
-            company = document.repair_id.company_id
+            client = document.repair_id.company_id._autointegrate_client(document.repair_id)
             try:
-                document._fleet_fetch(company._autointegrate_client(document.repair_id))
+                document._fleet_fetch(client)
             except ai.AutoIntegrateError as error:
-                raise user_error(self.env, error, company.autointegrate_api_url) from error
+                raise user_error(self.env, error, client.base_url) from error
         if not document.attachment_id:
             raise UserError(_("The fleet's copy of %(file)s could not be taken: %(error)s",
                               file=document.file_name, error=document.fetch_error))

@@ -21,10 +21,10 @@ class AutoIntegrateSync(models.AbstractModel):
 
     @api.model
     def _companies(self):
-        return self.env["res.company"].sudo().search([
-            ("autointegrate_api_url", "!=", False), ("autointegrate_client_id", "!=", False),
-            ("autointegrate_client_secret", "!=", False),  # a half-configured account must not stop the crons
-        ])
+        return self.env["autointegrate.account"].sudo().search([
+            ("api_url", "!=", False), ("client_id", "!=", False),
+            ("client_secret", "!=", False),  # a half-configured account must not stop the crons
+        ], order="company_id").company_id
 
     @api.model
     def _apply_states(self, company, states):
@@ -46,34 +46,31 @@ class AutoIntegrateSync(models.AbstractModel):
     def _poll_company(self, company):
         """Read one page of the company's changes feed and apply it.
 
-        The walk's filter and cursor are kept on the company, so a walk goes
+        The walk's filter and cursor are kept on the company's account, so a walk goes
         on where it stopped; the next walk starts at the newest ``updated_at``
         seen (the RO at that second comes again and is ignored by sequence).
 
         :return: whether more pages remain
         """
         client = company._autointegrate_client()
-        since = company.autointegrate_poll_since or None
-        cursor = company.autointegrate_poll_cursor or None
+        account = company._autointegrate_account()
+        since = account.poll_since or None
+        cursor = account.poll_cursor or None
         try:
             page = client.changes(updated_since=since, limit=PAGE_SIZE, cursor=cursor)
         except ai.BadRequestError:
             if not cursor:
                 raise  # the same call again would be refused the same way
             # an expired or foreign cursor: start this walk again
-            company.autointegrate_poll_cursor = False
+            account.poll_cursor = False
             page = client.changes(updated_since=since, limit=PAGE_SIZE)
         self._apply_states(company, page["items"])
-        newest = max([company.autointegrate_poll_next_since or since or ""]
+        newest = max([account.poll_next_since or since or ""]
                      + [item["updated_at"] for item in page["items"] if isinstance(item.get("updated_at"), str)])
-        # bookkeeping of the walk: nothing to track, nobody to subscribe
-        bookkeeping = company.with_context(tracking_disable=True)
         if page["next_cursor"]:
-            bookkeeping.write({"autointegrate_poll_cursor": page["next_cursor"],
-                               "autointegrate_poll_next_since": newest or False})
+            account.write({"poll_cursor": page["next_cursor"], "poll_next_since": newest or False})
         else:
-            bookkeeping.write({"autointegrate_poll_cursor": False, "autointegrate_poll_since": newest or False,
-                               "autointegrate_poll_next_since": False})
+            account.write({"poll_cursor": False, "poll_since": newest or False, "poll_next_since": False})
         return bool(page["next_cursor"])
 
     @api.model
@@ -106,4 +103,4 @@ class AutoIntegrateSync(models.AbstractModel):
                     if not error.retryable:
                         continue
                     break  # the fleet is down: try again next night
-            company.autointegrate_reconciled_at = fields.Datetime.now()
+            company._autointegrate_account().reconciled_at = fields.Datetime.now()

@@ -19,7 +19,7 @@ import psycopg2
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount
 
 from ..const import (
@@ -27,6 +27,7 @@ from ..const import (
     CLOSED_STATUSES,
     DUE_SOON_SHARE,
     FLEET_STATUSES,
+    GROUP_USER,
     INVOICEABLE_LINE_STATUSES,
     WAITING_STATUSES,
 )
@@ -66,7 +67,15 @@ DIGEST_LINE_FIELDS = (
 
 class RepairOrder(models.Model):
     _name = "repair.order"
-    _inherit = ["repair.order", "autointegrate.normalize.mixin", "autointegrate.chatter.mixin"]
+    _inherit = ["repair.order", "autointegrate.normalize.mixin", "autointegrate.chatter.mixin",
+                "autointegrate.fleet.state.mixin"]
+    # the fleet's RO as it last answered, what the shop last sent, and what the gates compute from them
+    _fleet_state_fields = (
+        "fleet_ro_id", "fleet_revision", "fleet_status", "fleet_authorization_number", "fleet_decided_by",
+        "fleet_decided_at", "fleet_submitted_at", "fleet_sequence", "fleet_approved_total", "fleet_sent_digest",
+        "fleet_denial_pending", "is_autointegrate", "fleet_currency_id", "fleet_digest", "fleet_changed",
+        "fleet_needs_resubmit", "fleet_documents_requested", "fleet_waiting_since", "fleet_due_at", "fleet_escalated",
+    )
 
     #=== FIELDS ===#
 
@@ -172,10 +181,13 @@ class RepairOrder(models.Model):
 
     #=== COMPUTE METHODS ===#
 
-    @api.depends("partner_id.commercial_partner_id.fleet_invoice_method")
+    @api.depends("partner_id.commercial_partner_id.fleet_invoice_method", "fleet_ro_id")
     def _compute_is_autointegrate(self):
         for repair in self:
-            repair.is_autointegrate = bool(repair.partner_id) and repair.partner_id._is_autointegrate()
+            # a job the fleet has stays the fleet's, whatever its customer becomes: the invoicing gate
+            # keeps asking the fleet's approval, not a value a user can change
+            repair.is_autointegrate = bool(repair.fleet_ro_id) or (
+                bool(repair.partner_id) and repair.partner_id._is_autointegrate())
 
     @api.depends("sale_order_id.currency_id", "company_id.currency_id")
     def _compute_fleet_currency_id(self):
@@ -301,6 +313,7 @@ class RepairOrder(models.Model):
         """SEND TO FLEET: the dialog of what will be sent, or of the fleet's
         current status when it was sent already."""
         self.ensure_one()
+        self._fleet_check_rights("write")
         if not self.fleet_ro_id:
             self._fleet_check_can_send()
             self._fleet_ensure_quotation()
@@ -311,6 +324,7 @@ class RepairOrder(models.Model):
     def action_fleet_save_and_send(self):
         """SAVE AND SEND TO FLEET: the form saved the job; resubmit it."""
         self.ensure_one()
+        self._fleet_check_rights("write")
         if not self.fleet_needs_resubmit:
             return self._fleet_notification(
                 "info", _("Saved"), _("Nothing the fleet reviewed has changed: there is nothing to send."))
@@ -330,6 +344,7 @@ class RepairOrder(models.Model):
 
     def _fleet_open_communication(self, line=None):
         self.ensure_one()
+        self._fleet_check_rights("read")
         if not self.fleet_ro_id:
             raise UserError(_("%(job)s has not been sent to the fleet yet.", job=self.name))
         warning = self._fleet_refresh()
@@ -361,6 +376,8 @@ class RepairOrder(models.Model):
 
     def action_repair_cancel(self):
         to_cancel = self.filtered(lambda r: r.fleet_ro_id and r.fleet_status not in CLOSED_STATUSES)
+        # cancelling a job the fleet has cancels its RO there: not a local cancel that leaves the RO open
+        to_cancel._fleet_check_rights("write")
         result = super().action_repair_cancel()
         for repair in to_cancel:
             client = repair.company_id._autointegrate_client(repair)
@@ -370,7 +387,7 @@ class RepairOrder(models.Model):
                 repair._fleet_refresh()
                 continue
             except ai.AutoIntegrateError as error:
-                raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+                raise user_error(self.env, error, client.base_url) from error
             repair._fleet_apply_state(state)
         return result
 
@@ -378,6 +395,7 @@ class RepairOrder(models.Model):
         """SEND DOCUMENTS (and SEND THE REQUESTED DOCUMENTS): the job's
         attachments to send to the fleet, pre-filled with what it asked for."""
         self.ensure_one()
+        self._fleet_check_rights("write")
         if not self.fleet_ro_id:
             raise UserError(_("%(job)s has not been sent to the fleet yet: send it first.", job=self.name))
         self._fleet_check_can_send()
@@ -462,7 +480,7 @@ class RepairOrder(models.Model):
         tax = formatting.round_cents(order.amount_tax or 0.0)
         body = {
             "fleet_company_id": self.fleet_company_code or None,
-            "shop_id": self.company_id.autointegrate_shop_id or None,
+            "shop_id": self.company_id._autointegrate_account().shop_id or None,
             "shop_ro_ref": self._fleet_ro_ref(),
             "currency": (order.currency_id or self.company_id.currency_id).name,
             "vehicle": vehicle,
@@ -487,6 +505,30 @@ class RepairOrder(models.Model):
         if self.fleet_status in CLOSED_STATUSES:
             raise UserError(_("The fleet's RO of %(job)s is %(status)s: it cannot change any more.",
                               job=self.name, status=self._fleet_status_label()))
+
+    def _fleet_check_rights(self, operation="write"):
+        """Refuse, before anything reaches the fleet, a user who may not talk
+        to it about these jobs. Every server method that calls the fleet or
+        changes a job's fleet state asks this first: the views hiding a
+        button is no rule.
+
+        It asks for the AutoIntegrate / User group and the jobs' access rules
+        (their company), from the database: not values a sudo read left in
+        the cache. The addon's own calls in sudo (the crons, the webhook, the
+        invoice posting) pass.
+
+        :param operation: the access the call needs on the jobs: ``read`` to
+            read the fleet's RO and store it, ``write`` to change it
+        :raise AccessError: naming the jobs and the right to ask for
+        """
+        if self.env.su or not self:
+            return
+        if not self.env.user.has_group(GROUP_USER):
+            raise AccessError(_(
+                "%(jobs)s: only users with the AutoIntegrate / User right may talk to the fleet about a job "
+                "(send it, read its fleet status or notes, cancel its fleet RO). Ask your administrator for "
+                "that right, or a colleague who has it.", jobs=", ".join(self.mapped("name"))))
+        self.check_access(operation)
 
     def _fleet_status_label(self):
         return dict(self._fields["fleet_status"]._description_selection(self.env)).get(self.fleet_status)
@@ -527,7 +569,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         # first, from the database: values cached by a sudo read (a dialog's related
         # fields) would otherwise let another company's job reach its fleet
-        self.check_access("write")
+        self._fleet_check_rights("write")
         self._fleet_check_can_send()
         self._fleet_ensure_quotation()
         self._fleet_lock()
@@ -569,13 +611,13 @@ class RepairOrder(models.Model):
                               job=self.name,
                               problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         self._fleet_record_revision(body, sale_lines, state)
         self._fleet_apply_state(state)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
-        self.write(vals)
+        self._fleet_write_state(vals)
         return True
 
     def _fleet_refresh(self):
@@ -584,7 +626,7 @@ class RepairOrder(models.Model):
         :return: an error message when the fleet could not be read, else ``False``
         """
         self.ensure_one()
-        self.check_access("read")  # from the database, like _fleet_send
+        self._fleet_check_rights("read")  # from the database, like _fleet_send
         if not self.fleet_ro_id:
             return False
         try:
@@ -682,7 +724,7 @@ class RepairOrder(models.Model):
             newly_asked = (vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
                            and not state.get("documents_requested"))
             vals.update(repair._fleet_clock_and_request_vals(state, vals["fleet_status"]))
-            repair.write(vals)
+            repair._fleet_write_state(vals)
             note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
             if decided:
                 decisions.append((repair, decided))
@@ -692,7 +734,7 @@ class RepairOrder(models.Model):
         # sudo: the fleet's decision on the quotation, not an edit of it by the user
         SaleLine = self.env["sale.order.line"].sudo()
         for values, line_ids in line_writes.items():
-            SaleLine.browse(line_ids).write(dict(zip(LINE_FLEET_FIELDS, values, strict=True)))
+            SaleLine.browse(line_ids)._fleet_write_state(dict(zip(LINE_FLEET_FIELDS, values, strict=True)))
         notes = self.env["autointegrate.note"].sudo().create(note_values)
         # the chatter, in the order each job always had: the fleet's notes, then its decision,
         # which goes with the status change it brings (see _track_subtype)
@@ -736,7 +778,7 @@ class RepairOrder(models.Model):
         """
         lines = self.env["sale.order.line"].sudo()
         for line_id, ref in refs.items():
-            lines.browse(line_id).fleet_line_ref = ref
+            lines.browse(line_id)._fleet_write_state({"fleet_line_ref": ref})
 
     def _fleet_lines_by_ref(self):
         """:return: ``{job id: {line_ref: quotation line}}`` of the lines sent to the fleet (one query)."""
@@ -1239,7 +1281,7 @@ class RepairOrder(models.Model):
         :raise UserError: a bad file, or the fleet refused one or could not be reached
         """
         self.ensure_one()
-        self.check_access("write")
+        self._fleet_check_rights("write")
         if not self.fleet_ro_id:
             raise UserError(_("%(job)s has not been sent to the fleet yet: send it first.", job=self.name))
         self._fleet_check_can_send()
@@ -1266,7 +1308,7 @@ class RepairOrder(models.Model):
                 raise UserError(_("The fleet refused “%(file)s”:\n%(problems)s", file=attachment.name,
                                   problems=describe_problems(self.env, error.details))) from error
             except ai.AutoIntegrateError as error:
-                raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+                raise user_error(self.env, error, client.base_url) from error
             known.add(key)
             existing = documents.filtered(lambda d, doc=document: d.fleet_document_id == doc["document_id"])
             if existing:  # the fleet had it (answered 200): the state brought it here already
@@ -1419,7 +1461,7 @@ class RepairOrder(models.Model):
                     Markup("<ul>%s</ul>") % reach if contact else Markup("<p>%s</p>") % _(
                         "No escalation contact is set on the fleet's account.")),
                 user_id=repair.user_id.id or fleet.user_id.id or repair.create_uid.id)
-        overdue.write({"fleet_escalated": True})
+        overdue._fleet_write_state({"fleet_escalated": True})
 
     #=== BUSINESS METHODS: invoicing, and its gate ===#
 

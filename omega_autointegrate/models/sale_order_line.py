@@ -5,7 +5,11 @@ from ..const import FLEET_LINE_STATUSES, INVOICEABLE_LINE_STATUSES
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "autointegrate.fleet.state.mixin"]
+    # the fleet's decision on the line, and the ref the fleet knows it by
+    _fleet_state_fields = ("fleet_line_ref", "fleet_status", "fleet_approved_qty", "fleet_approved_amount",
+                           "fleet_reason")
 
     fleet_line_ref = fields.Char(copy=False, readonly=True)
     fleet_status = fields.Selection(FLEET_LINE_STATUSES, copy=False, readonly=True)

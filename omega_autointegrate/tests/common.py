@@ -111,6 +111,27 @@ class SimulatorProcess:
         self.admin("POST", "/faults", faults)
 
 
+def set_account(company, **values):
+    """Give ``company`` an AutoIntegrate account with ``values`` (``api_url``,
+    ``client_id``, ``client_secret``, ``shop_id``, ``webhook_secret``, ...), or
+    change its account, as an administrator does in the settings.
+
+    :return: the account, in sudo (its secrets are readable in sudo only)
+    """
+    account = company._autointegrate_account()
+    if account:
+        account.write(values)
+        return account
+    return company.env["autointegrate.account"].sudo().create(dict(values, company_id=company.id))
+
+
+def account_values(company):
+    """:return: the values of ``company``'s AutoIntegrate account that another company may share
+    (its API URL, client and shop), for :func:`set_account`"""
+    account = company._autointegrate_account()
+    return {name: account[name] for name in ("api_url", "client_id", "client_secret", "shop_id")}
+
+
 class SimulatorMixin:
     """Starts one simulator per test class and points the company at it."""
 
@@ -125,13 +146,8 @@ class SimulatorMixin:
         )
         cls.addClassCleanup(cls.simulator.stop)
         cls.company = cls.env.company
-        cls.company.write({
-            "autointegrate_api_url": cls.simulator.url,
-            "autointegrate_client_id": CLIENT_ID,
-            "autointegrate_client_secret": CLIENT_SECRET,
-            "autointegrate_shop_id": SHOP_ID,
-            "autointegrate_webhook_secret": "odoo-test-webhook",
-        })
+        cls.account = set_account(cls.company, api_url=cls.simulator.url, client_id=CLIENT_ID,
+                                  client_secret=CLIENT_SECRET, shop_id=SHOP_ID, webhook_secret="odoo-test-webhook")
 
     def setUp(self):
         super().setUp()

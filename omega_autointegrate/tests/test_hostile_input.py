@@ -252,7 +252,7 @@ class TestGarbledAnswers(AutoIntegrateFlowCase):
         fleet = GarbledFleet()
         self.addCleanup(fleet.server_close)
         self.addCleanup(fleet.shutdown)
-        self.company.autointegrate_api_url = f"http://127.0.0.1:{fleet.server_address[1]}"
+        self.account.api_url = f"http://127.0.0.1:{fleet.server_address[1]}"
         DEFAULT_TOKEN_CACHE.clear()
         repair = self.make_job()
         cannot_read, unavailable = "cannot read", "temporarily unavailable"

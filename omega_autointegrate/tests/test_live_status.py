@@ -13,7 +13,16 @@ from odoo.tests import tagged
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import signing
 from ..models import autointegrate_sync
-from .common import CLIENT_ID, CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
+from .common import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FLEET,
+    AutoIntegrateFlowCase,
+    AutoIntegrateHttpCase,
+    FlowMixin,
+    account_values,
+    set_account,
+)
 
 WEBHOOK_SECRET = "odoo-test-webhook"
 #: guards against N+1 (not targets): the queries of a page of the changes feed, and of each RO it decides
@@ -203,18 +212,18 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         sync = self.env["autointegrate.sync"]
         with patch.object(autointegrate_sync, "PAGE_SIZE", 2):
             self.assertTrue(sync._poll_company(self.company))
-            cursor = self.company.autointegrate_poll_cursor
+            cursor = self.account.poll_cursor
             self.assertTrue(cursor)
             # a restart: nothing in memory, the cursor is read back from the company
             self.env.invalidate_all()
-            self.assertEqual(self.company.autointegrate_poll_cursor, cursor)
+            self.assertEqual(self.account.poll_cursor, cursor)
             pages = 1
             while sync._poll_company(self.company):
                 pages += 1
         self.assertGreaterEqual(pages, 2)
         self.assertEqual([r.fleet_status for r in repairs], ["approved"] * 5)
-        self.assertFalse(self.company.autointegrate_poll_cursor)
-        since = self.company.autointegrate_poll_since
+        self.assertFalse(self.account.poll_cursor)
+        since = self.account.poll_since
         self.assertTrue(since)
         # the next walk starts at the newest change seen: nothing is applied twice
         messages = sum(len(self.decision_messages(r)) for r in repairs)
@@ -245,7 +254,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
 
     def test_expired_cursor_restarts_the_walk(self):
         repair = self.decided_job("approved")
-        self.company.autointegrate_poll_cursor = "bogus:2"
+        self.account.poll_cursor = "bogus:2"
         self.env["autointegrate.sync"]._poll_company(self.company)
         self.assertEqual(repair.fleet_status, "approved")
 
@@ -279,7 +288,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
                        "text": "warm", "created_at": "2026-01-01T00:00:00Z"}],
         })
         self.company._autointegrate_client().changes(limit=1)
-        self.company.autointegrate_poll_next_since = False
+        self.account.poll_next_since = False
         self.env.flush_all()
         self.env.cr.flush()
 
@@ -323,7 +332,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
             # one chatter entry: the decision carries the status change
             self.assertEqual(tracked.mail_message_id, self.decision_messages(repair))
         # the same page again: nothing newer, no query per RO
-        self.company.autointegrate_poll_since = False
+        self.account.poll_since = False
         with self.assertQueryCount(__system__=PAGE_QUERIES):
             sync._poll_company(self.company)
         self.assertEqual(sum(len(self.decision_messages(r)) for r in repairs), len(repairs))
@@ -353,10 +362,8 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
 
     def test_half_configured_company_does_not_stop_the_poll(self):
         # first in the search order, an account without its secret: skipped, not an error
-        self.env["res.company"].create({
-            "name": "AAA Glass (setting up)", "sequence": 0,
-            "autointegrate_api_url": self.company.autointegrate_api_url, "autointegrate_client_id": "not-yet",
-        })
+        setting_up = self.env["res.company"].create({"name": "AAA Glass (setting up)", "sequence": 0})
+        set_account(setting_up, api_url=self.account.api_url, client_id="not-yet")
         repair = self.decided_job("approved")
         self.env["autointegrate.sync"]._cron_poll()
         self.assertEqual(repair.fleet_status, "approved")
@@ -366,7 +373,7 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
 class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
     def test_nightly_reconciliation_repairs_a_lost_webhook(self):
         # the simulator runs without a webhook URL: every event is "lost"
-        self.assertFalse(self.admin_get("/config")["clients"][self.company.autointegrate_client_id]["webhook_url"])
+        self.assertFalse(self.admin_get("/config")["clients"][self.account.client_id]["webhook_url"])
         open_job = self.decided_job("denied")
         closed_job = self.make_job()
         self.send(closed_job)
@@ -374,7 +381,7 @@ class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
         self.env["autointegrate.sync"]._cron_reconcile()
         self.assertEqual(open_job.fleet_status, "denied")
         self.assertEqual(closed_job.fleet_status, "cancelled")
-        self.assertTrue(self.company.autointegrate_reconciled_at)
+        self.assertTrue(self.account.reconciled_at)
 
 
 @tagged("post_install", "-at_install")
@@ -390,7 +397,7 @@ class TestExchangeLog(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertIn(repair.fleet_ro_id, submit.response_body)
         self.assertTrue(submit.duration_ms >= 0)
         text = " ".join((log.request_body or "") + (log.response_body or "") for log in logs)
-        self.assertNotIn(self.company.autointegrate_client_secret, text)
+        self.assertNotIn(self.account.client_secret, text)
         self.assertIn("client_secret=%2A%2A%2A", logs[0].request_body)
 
     def test_the_clients_log_stores_each_attempt(self):
@@ -462,11 +469,8 @@ class TestRace(LiveStatusMixin, AutoIntegrateFlowCase):
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             # a company of its own: the test transaction holds the main company's row
-            settings = ["autointegrate_api_url", "autointegrate_client_id", "autointegrate_client_secret",
-                        "autointegrate_shop_id"]
-            company = env["res.company"].create(dict(
-                {name: self.company[name] for name in settings},
-                name="Race Shop", autointegrate_webhook_secret="race-webhook-secret"))
+            company = env["res.company"].create({"name": "Race Shop"})
+            set_account(company, **account_values(self.company), webhook_secret="race-webhook-secret")
             env = env(context={"allowed_company_ids": [company.id]})
             partner = env["res.partner"].create({"name": "Race Fleet", "is_company": True,
                                                   "fleet_invoice_method": "autointegrate",
@@ -533,8 +537,7 @@ class TestRace(LiveStatusMixin, AutoIntegrateFlowCase):
         finally:
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                env["res.company"].browse(company_id).write({"autointegrate_api_url": False,
-                                                             "autointegrate_webhook_secret": False})
+                env["autointegrate.account"].search([("company_id", "=", company_id)]).unlink()
                 env["autointegrate.event"].search([("repair_id", "=", repair_id)]).unlink()
                 env["autointegrate.exchange"].search([("repair_id", "=", repair_id)]).unlink()
 

@@ -21,7 +21,7 @@ from odoo.service.model import retrying
 from odoo.tests import Form, tagged
 
 from ..lib import autointegrate as ai
-from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase
+from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, account_values, set_account
 
 _logger = logging.getLogger(__name__)
 
@@ -50,9 +50,8 @@ class CommittedJobMixin:
         registry = self.registry
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            settings = ["autointegrate_api_url", "autointegrate_client_id", "autointegrate_client_secret",
-                        "autointegrate_shop_id"]
-            company = env["res.company"].create(dict({field: self.company[field] for field in settings}, name=name))
+            company = env["res.company"].create({"name": name})
+            set_account(company, **account_values(self.company))
             env = env(context={"allowed_company_ids": [company.id]})
             partner = env["res.partner"].create({"name": f"{name} Fleet", "is_company": True,
                                                  "fleet_invoice_method": "autointegrate",
@@ -77,8 +76,7 @@ class CommittedJobMixin:
     def forget_committed(self, ids):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            env["res.company"].browse(ids["company"]).write({"autointegrate_api_url": False,
-                                                             "autointegrate_client_secret": False})
+            env["autointegrate.account"].search([("company_id", "=", ids["company"])]).unlink()
             env["autointegrate.event"].search([("company_id", "=", ids["company"])]).unlink()
             env["autointegrate.exchange"].search([("company_id", "=", ids["company"])]).unlink()
             env["res.users"].browse(ids["users"]).write({"active": False})

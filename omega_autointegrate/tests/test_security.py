@@ -21,12 +21,13 @@ from odoo.tests import Form, HttpCase, JsonRpcException, new_test_user, tagged
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import signing
 from ..lib.autointegrate.client import DEFAULT_TOKEN_CACHE
-from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, SimulatorMixin, SimulatorProcess
+from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, SimulatorMixin, SimulatorProcess, set_account
 
 _logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET = "odoo-test-webhook"
-SECRET_FIELDS = ("autointegrate_client_secret", "autointegrate_webhook_secret")
+SECRET_FIELDS = ("client_secret", "webhook_secret")
+SECRETS = (CLIENT_SECRET, WEBHOOK_SECRET)
 B_CLIENT, B_SECRET, B_SHOP, B_WEBHOOK = "shop-b-client", "shop-b-secret-7Q", "SHOP-B", "webhook-b-secret"
 
 
@@ -103,35 +104,33 @@ class TestSecretsOverRpc(SimulatorMixin, HttpCase):
     def test_plain_user_reads_no_secret(self):
         user = new_test_user(self.env, login="ai_plain_rpc", password="ai_plain_rpc",
                              groups="base.group_user,omega_autointegrate.group_autointegrate_manager")
-        company_id = self.company.id
+        company_id, account_id = self.company.id, self.account.id
         self.authenticate("ai_plain_rpc", "ai_plain_rpc")
+        # the company holds nothing of the account
         fields = self.call("res.company", "fields_get", attributes=["type"])
-        self.assertFalse(set(SECRET_FIELDS) & set(fields))
-        self.assertIn("autointegrate_client_id", fields)
+        self.assertFalse([name for name in fields if "autointegrate" in name])
         everything = self.call("res.company", "read", [company_id])
-        self.assertFalse(set(SECRET_FIELDS) & set(everything[0]))
-        self.assertEqual(everything[0]["autointegrate_client_id"], self.company.autointegrate_client_id)
-        listed = self.call("res.company", "search_read", [("id", "=", company_id)])
-        self.assertFalse(set(SECRET_FIELDS) & set(listed[0]))
+        for secret in SECRETS:
+            self.assertNotIn(secret, str(everything))
+        # the account itself is not this user's at all, its secrets nobody's
+        self.assertFalse(set(SECRET_FIELDS) & set(self.call("autointegrate.account", "fields_get")))
         for field in SECRET_FIELDS:
             with self.subTest(field=field):
                 asks = [
-                    ("read", ([company_id], [field]), {}),
-                    ("search_read", ([("id", "=", company_id)], [field]), {}),
-                    ("web_read", ([company_id],), {"specification": {field: {}}}),
+                    ("read", ([account_id], [field]), {}),
+                    ("search_read", ([("id", "=", account_id)], [field]), {}),
+                    ("web_read", ([account_id],), {"specification": {field: {}}}),
                     ("web_search_read", ([],), {"specification": {field: {}}}),
                     # a search on the secret would answer yes/no to a guess
                     ("search_count", ([(field, "=", CLIENT_SECRET)],), {}),
                     ("search", ([(field, "like", "odoo")],), {}),
                     ("read_group", ([], [field], [field]), {}),
-                    ("write", ([company_id], {field: "stolen"}), {}),
-                    ("export_data", ([company_id], [field]), {}),  # refused before the field: no export right
+                    ("write", ([account_id], {field: "stolen"}), {}),
                 ]
                 for method, args, kwargs in asks:
                     with self.subTest(method=method), self.assertRaises(JsonRpcException) as info:
-                        self.call("res.company", method, *args, **kwargs)
-                    expected = "UserError" if method == "export_data" else "AccessError"
-                    self.assertIn(expected, str(info.exception))
+                        self.call("autointegrate.account", method, *args, **kwargs)
+                    self.assertIn("AccessError", str(info.exception))
         # the settings form: not for this user at all
         with self.assertRaises(JsonRpcException):
             self.call("res.config.settings", "web_read", [], specification={"autointegrate_client_secret": {}})
@@ -139,7 +138,7 @@ class TestSecretsOverRpc(SimulatorMixin, HttpCase):
             self.call("res.config.settings", "onchange", [], {}, [], {"autointegrate_client_secret": {}})
         with self.assertRaises(JsonRpcException):
             self.call("res.config.settings", "get_views", [[False, "form"]])
-        self.assertEqual(self.env["res.company"].browse(company_id).autointegrate_client_secret, CLIENT_SECRET)
+        self.assertEqual(self.account.client_secret, CLIENT_SECRET)
         self.assertFalse(user.has_group("base.group_system"))  # a plain user, not a settings administrator
 
 
@@ -152,11 +151,9 @@ class TwoCompaniesMixin:
         cls.simulator_b = SimulatorProcess(fleets={FLEET: None}, client_id=B_CLIENT, client_secret=B_SECRET,
                                            shop_id=B_SHOP)
         cls.addClassCleanup(cls.simulator_b.stop)
-        cls.company_b = cls.env["res.company"].create({
-            "name": "Shop B", "autointegrate_api_url": cls.simulator_b.url, "autointegrate_client_id": B_CLIENT,
-            "autointegrate_client_secret": B_SECRET, "autointegrate_shop_id": B_SHOP,
-            "autointegrate_webhook_secret": B_WEBHOOK,
-        })
+        cls.company_b = cls.env["res.company"].create({"name": "Shop B"})
+        cls.account_b = set_account(cls.company_b, api_url=cls.simulator_b.url, client_id=B_CLIENT,
+                                    client_secret=B_SECRET, shop_id=B_SHOP, webhook_secret=B_WEBHOOK)
 
     def setUp(self):
         super().setUp()
@@ -193,7 +190,7 @@ class TestCompanies(TwoCompaniesMixin, AutoIntegrateFlowCase):
         self.assertEqual([ro["shop_ro_ref"] for ro in self.fleet_ros()], [job_a._fleet_ro_ref()])
         ros_b = self.simulator_b.admin("GET", "/ros")["items"]
         self.assertEqual([ro["shop_ro_ref"] for ro in ros_b], [job_b._fleet_ro_ref()])
-        self.assertEqual(self.admin_get(f"/ro/{job_a.fleet_ro_id}")["client_id"], self.company.autointegrate_client_id)
+        self.assertEqual(self.admin_get(f"/ro/{job_a.fleet_ro_id}")["client_id"], self.account.client_id)
         ro_b = self.simulator_b.admin("GET", f"/ro/{job_b.fleet_ro_id}")
         self.assertEqual(ro_b["client_id"], B_CLIENT)
         self.assertEqual(ro_b["body"]["shop_id"], B_SHOP)
@@ -257,6 +254,28 @@ class TestCompanies(TwoCompaniesMixin, AutoIntegrateFlowCase):
         raw = __import__("json").dumps(event).encode()
         self.assertEqual(self.env["autointegrate.event"]._receive(raw, signing.sign(WEBHOOK_SECRET, raw))[0], 404)
         self.assertEqual(job_b.fleet_status, "pending")
+
+    def test_an_invoice_of_a_holds_no_job_of_b(self):
+        """Posting sends the invoice with its job's company's account: an invoice of A linked to B's
+        approved work is refused, and B's fleet hears nothing."""
+        if not self.company.chart_template:
+            self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
+        job_b = self.job_of(self.company_b)
+        job_b._fleet_send()
+        self.simulator_b.admin("POST", f"/ro/{job_b.fleet_ro_id}/decide", {"all": "approved", "decided_by": "B"})
+        job_b._fleet_refresh()
+        self.assertEqual(job_b.fleet_status, "approved")
+        sale_line = job_b.sale_order_id.order_line
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.driver.id, "company_id": self.company.id,
+            "invoice_line_ids": [Command.create({
+                "product_id": self.windshield.id, "quantity": 1, "price_unit": sale_line.price_unit, "tax_ids": [],
+                "sale_line_ids": [Command.set(sale_line.ids)]})],
+        })
+        with self.assertRaisesRegex(UserError, f"{job_b.name} is a job of Shop B"):
+            invoice.action_post()
+        self.assertEqual(invoice.state, "draft")
+        self.assertFalse(self.requests_b(f"/v1/repair-orders/{job_b.fleet_ro_id}/invoice"))
 
 
 @tagged("post_install", "-at_install")
@@ -374,8 +393,7 @@ class TestSecretsStayIn(TwoCompaniesMixin, AutoIntegrateFlowCase):
         self.assertEqual(events._receive(raw, signing.sign("guess", raw))[0], 401)
         self.assertEqual(events._receive(raw, signing.sign(WEBHOOK_SECRET, raw, time.time() - 3600))[0], 401)
         # failures a user sees: refused credentials, an expired token, a fleet down, a refusal
-        company = self.company
-        expect_error(lambda: (company.write({"autointegrate_client_secret": CLIENT_SECRET + "-wrong"}),
+        expect_error(lambda: (self.account.write({"client_secret": CLIENT_SECRET + "-wrong"}),
                               DEFAULT_TOKEN_CACHE.clear(),
                               self.env["res.config.settings"].create({}).action_autointegrate_test_connection()))
         self.admin_post("/expire_tokens", {})
@@ -387,6 +405,6 @@ class TestSecretsStayIn(TwoCompaniesMixin, AutoIntegrateFlowCase):
         self.fleet_account.fleet_company_code = "NOPE-1"
         expect_error(lambda: self.send(self.make_job()))
         self.fleet_account.fleet_company_code = FLEET
-        company.autointegrate_api_url = "http://127.0.0.1:9"
+        self.account.api_url = "http://127.0.0.1:9"
         expect_error(lambda: self.send(self.make_job()))
         return errors

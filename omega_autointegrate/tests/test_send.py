@@ -62,7 +62,7 @@ class TestSendToFleet(AutoIntegrateFlowCase):
 
     def test_invalid_data_lists_every_field_and_stores_nothing(self):
         repair = self.make_job()
-        self.company.autointegrate_shop_id = False
+        self.account.shop_id = False
         repair.fleet_plate = "X" * 70
         labor = self.line(repair, self.labor)
         labor.price_unit = 10.0**13

@@ -24,7 +24,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
     def create(self, vals_list):
         # from the database: a job of another company is not shown, whatever the cache holds
         repair_ids = [vals["repair_id"] for vals in vals_list if vals.get("repair_id")]
-        self.env["repair.order"].browse(repair_ids).check_access("read")
+        self.env["repair.order"].browse(repair_ids)._fleet_check_rights("read")
         return super().create(vals_list)
 
     @api.depends("repair_id.fleet_note_ids", "sale_line_id")
@@ -63,7 +63,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
         self.ensure_one()
         text = (self.text or "").strip()
         repair = self.repair_id
-        repair.check_access("write")
+        repair._fleet_check_rights("write")
         if not text:
             return self._action_open()
         line_ref = self.sale_line_id.fleet_line_ref or None
@@ -75,7 +75,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
                 idempotency_key=f"{repair.fleet_ro_id}:note:{self.env.cr.dbname}:{self.id}:{body_digest(text)[:8]}",
             )
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+            raise user_error(self.env, error, client.base_url) from error
         repair._fleet_store_notes([note])
         repair._fleet_refresh()
         wizard = self.create({"repair_id": repair.id, "sale_line_id": self.sale_line_id.id})

@@ -61,6 +61,7 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
         """SEND: the chosen files, then the note, which answers the fleet's request."""
         self.ensure_one()
         repair = self.repair_id
+        repair._fleet_check_rights("write")
         items = self.line_ids._items()
         if not items:
             raise UserError(_("Choose the files to send (tick Send on their rows)."))
@@ -72,7 +73,7 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
             try:
                 note = client.add_note(repair.fleet_ro_id, f"{text}\n{names}", author=self.env.user.name[:128])
             except ai.AutoIntegrateError as error:
-                raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
+                raise user_error(self.env, error, client.base_url) from error
             repair._fleet_store_notes([note])
         repair._fleet_refresh()
         if sent:

@@ -58,7 +58,7 @@ class AutoIntegrateSendWizard(models.TransientModel):
         # from the database, before the lines copy the job: its values cached by the related
         # fields' sudo reads would otherwise show (and send) another company's job
         repair_ids = [vals["repair_id"] for vals in vals_list if vals.get("repair_id")]
-        self.env["repair.order"].browse(repair_ids).check_access("write")
+        self.env["repair.order"].browse(repair_ids)._fleet_check_rights("write")
         # values, not precomputed fields: the lines of a job are then created once, instead
         # of as new records first, converted to values after (sudo: the payload is built
         # for showing it, from a job the user was checked for)

@@ -68,4 +68,4 @@ __all__ = [
 ]
 
 # the addon's version (its __manifest__.py), which the Python packages share
-__version__ = "18.0.1.2.0"
+__version__ = "18.0.1.3.0"
