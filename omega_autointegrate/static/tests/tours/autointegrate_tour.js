@@ -28,6 +28,9 @@ const MODAL = ".modal:not(.o_inactive_modal)";
 const laborRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${LABOR}))`;
 /** The glass row of the job's lines (by product) or of the dialog's (by description). */
 const glassRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${GLASS}))`;
+/** The save control of a job that holds no unsaved change: SAVE AND SEND TO FLEET alone, no discard. */
+export const UNTOUCHED_RESUBMIT =
+    ".o_form_status_indicator:has(button.o_fleet_save_and_send):has(.o_form_status_indicator_buttons.invisible)";
 
 function editField(name, value, scope = ".o_form_view") {
     return {
@@ -264,6 +267,10 @@ tours.add("autointegrate_tour_resubmit", {
         },
         ...closeDialog(),
         { content: "the job shows the fleet's status", trigger: `${JOB_BADGE}:contains(Partially approved)` },
+        {
+            content: "the job was not edited: SAVE AND SEND TO FLEET, no discard",
+            trigger: `.o_form_view:has(${JOB_BADGE}:contains(Partially approved)) ${UNTOUCHED_RESUBMIT}`,
+        },
         // FLEET COMMUNICATION of the job: every note
         {
             content: "Fleet Communication",
