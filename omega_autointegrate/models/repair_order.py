@@ -254,14 +254,21 @@ class RepairOrder(models.Model):
         result = super().action_repair_cancel()
         for repair in to_cancel:
             client = repair.company_id._autointegrate_client(repair)
+            reason = _("Cancelled by the shop")
             try:
-                state = client.cancel(repair.fleet_ro_id, _("Cancelled by the shop"))
+                state = client.cancel(repair.fleet_ro_id, reason)
             except ai.InvalidStateError:
                 repair._fleet_refresh()
                 continue
             except ai.AutoIntegrateError as error:
                 raise user_error(self.env, error, repair.company_id.autointegrate_api_url) from error
             repair._fleet_apply_state(state)
+            # what the fleet was told, in FLEET COMMUNICATION (sudo: the entries are the fleet's record)
+            self.env["autointegrate.note"].sudo().create({
+                "repair_id": repair.id, "fleet_note_id": f"cancel:{repair.fleet_ro_id}", "kind": "cancel",
+                "author_type": "shop", "author": self.env.user.name, "text": reason,
+                "created_at": fields.Datetime.now(),
+            })
         return result
 
     #=== BUSINESS METHODS: the fleet's RO ===#
@@ -420,17 +427,18 @@ class RepairOrder(models.Model):
         # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
         self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
             sale_lines, body["lines"], strict=True) if not line.fleet_line_ref})
-        # what _fleet_payload() gives now the refs are stored (the job's digest): the body without
-        # this submission's notes
+        # what is sent, and what _fleet_payload() gives now the refs are stored (the job's digest):
+        # the body without this submission's notes, which follow it one by one, each signed by the
+        # user who wrote it (contract 5.2: a body's notes would be signed by the shop)
         core = dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]])
         core_digest = formatting.body_digest(core, length=32)
         client = self.company_id._autointegrate_client(self)
         try:
             if self.fleet_ro_id:
-                state = client.resubmit(self.fleet_ro_id, dict(body, base_revision=self.fleet_revision))
+                state = client.resubmit(self.fleet_ro_id, dict(core, base_revision=self.fleet_revision))
             else:
                 try:
-                    state = client.submit(body)
+                    state = client.submit(core)
                 except ai.DuplicateROError as error:
                     # the fleet already has this job (our earlier commit was lost): adopt
                     # its RO and bring it up to date instead of creating another
@@ -438,7 +446,7 @@ class RepairOrder(models.Model):
                     if not existing.get("ro_id"):
                         raise
                     _logger.info("Adopting fleet RO %s for %s", existing["ro_id"], self.name)
-                    state = client.resubmit(existing["ro_id"], dict(body, base_revision=existing["revision"]))
+                    state = client.resubmit(existing["ro_id"], dict(core, base_revision=existing["revision"]))
         except ai.RevisionConflictError as error:
             if error.state:
                 self._fleet_apply_state(error.state)
@@ -450,11 +458,37 @@ class RepairOrder(models.Model):
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
         self._fleet_apply_state(state)
+        self._fleet_send_notes(client, body)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self.write(vals)
         return True
+
+    def _fleet_send_notes(self, client, body):
+        """Send the notes of a (re)submission ``body`` (on the RO and on its
+        lines) to the RO just sent, signed by the user (contract 5.2), and
+        store them.
+
+        Each note's idempotency key is derived from what it sends, as a
+        body's notes were: a retry after a lost answer sends it once, and the
+        same note with a later submission is not added twice.
+
+        :raise UserError: the fleet could not be reached; the submission's
+            transaction is rolled back, and sending again is safe
+        """
+        self.ensure_one()
+        author = self.env.user.name[:128]
+        sent = [(None, text) for text in body["notes"]]
+        sent += [(line["line_ref"], text) for line in body["lines"] for text in line["notes"]]
+        notes = []
+        try:
+            for line_ref, text in sent:
+                notes.append(client.add_note(self.fleet_ro_id, text, line_ref=line_ref, author=author))
+        except ai.AutoIntegrateError as error:
+            raise user_error(self.env, error, self.company_id.autointegrate_api_url) from error
+        if notes:
+            self._fleet_store_notes(notes)
 
     def _fleet_refresh(self):
         """Read the fleet's current RO and store it.
@@ -557,7 +591,11 @@ class RepairOrder(models.Model):
                 vals["fleet_denial_pending"] = True
             newly_asked = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
             repair.write(vals)
-            note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
+            new_notes = repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
+            if newly_asked:
+                new_notes += repair._fleet_info_request_values(new_notes, state)
+            # FLEET COMMUNICATION keeps the fleet's words on the lines too (the lines hold the latest only)
+            note_values += new_notes + repair._fleet_decision_entry_values(state, decided)
             if decided:
                 decisions.append((repair, decided))
             if newly_denied or newly_asked:
@@ -654,6 +692,58 @@ class RepairOrder(models.Model):
             })
         return values
 
+    def _fleet_info_request_values(self, new_notes, state):
+        """The fleet asks for information in ``state``: the fleet's notes that
+        came with it are its question (``new_notes``, their values are
+        marked); without any, the question is an entry of its own, with what
+        the fleet asked for (contract 9.4), if anything.
+
+        :return: the values of the entry to add, if one is needed
+        """
+        self.ensure_one()
+        asked = [values for values in new_notes if values["author_type"] == "fleet"]
+        for values in asked:
+            values["kind"] = "info_request"
+        if asked:
+            return []
+        texts = [item["text"] for item in state.get("documents_requested") or []
+                 if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]]
+        return [{
+            "repair_id": self.id,
+            "fleet_note_id": f"state:{state.get('sequence')}:info_request",
+            "kind": "info_request",
+            "author_type": "fleet",
+            "text": "\n".join(texts) or False,
+            "created_at": _parse_timestamp(state.get("updated_at")) or fields.Datetime.now(),
+        }]
+
+    def _fleet_decision_entry_values(self, state, decided):
+        """:return: the values of FLEET COMMUNICATION's entries of the fleet's
+        line decisions in ``state`` that say something: one with a reason, a
+        denial, an adjustment, or a decision that replaces a denial or an
+        adjustment (a first plain approval says nothing the chatter does not)
+
+        :param decided: ``[(line, line state)]``, the lines the state decided
+            anew; the lines still hold their earlier decision
+        """
+        self.ensure_one()
+        at = (_parse_timestamp(state.get("decided_at")) or _parse_timestamp(state.get("updated_at"))
+              or fields.Datetime.now())
+        said = ("denied", "adjusted")
+        return [{
+            "repair_id": self.id,
+            "fleet_note_id": f"state:{state.get('sequence')}:{line.fleet_line_ref}",
+            "kind": "decision",
+            "decision": line_state["status"],
+            "line_ref": line.fleet_line_ref,
+            "sale_line_id": line.id,
+            "author_type": "fleet",
+            "author": state.get("decided_by") or False,
+            "text": line_state.get("reason") or False,
+            "created_at": at,
+        } for line, line_state in decided
+            if line_state.get("reason") or line_state["status"] in said or line.fleet_status in said]
+
     def _fleet_store_notes(self, notes):
         """Store the fleet's notes not stored yet; post the fleet's in the chatter.
 
@@ -668,7 +758,8 @@ class RepairOrder(models.Model):
 
     def _fleet_post_notes(self, notes):
         """Post the fleet's notes among ``notes`` in their jobs' chatter (the followers of fleet notes are told)."""
-        for note in notes.filtered(lambda n: n.author_type == "fleet"):
+        # a decision's reason is in the decision's own entry
+        for note in notes.filtered(lambda n: n.author_type == "fleet" and n.kind in ("note", "info_request")):
             note.repair_id.message_post(body=self._fleet_note_body(note), subtype_xmlid=SUBTYPE_FLEET_NOTE)
 
     def _fleet_note_body(self, note):

@@ -1,6 +1,7 @@
 from . import (
     test_accounts,
     test_communication,
+    test_communication_history,
     test_hostile_input,
     test_invoicing,
     test_live_status,

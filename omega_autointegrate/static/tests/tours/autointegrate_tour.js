@@ -284,7 +284,12 @@ tours.add("autointegrate_tour_resubmit", {
                 REQUEST_NOTE,
                 LINE_NOTE,
                 FLEET_LINE_NOTE,
+                DENIAL,
             ]),
+        },
+        {
+            content: "the fleet's reason, with its line",
+            trigger: `${MODAL} .o_data_row:has(td[name=text]:contains(${DENIAL})):has(td[name=decision]:contains(Denied)) td[name=line_label]:contains(${LABOR})`,
         },
         {
             content: "line notes name their line",
@@ -299,11 +304,11 @@ tours.add("autointegrate_tour_resubmit", {
             run: "click",
         },
         {
-            content: "only the labour line's notes",
+            content: "only the labour line's notes and reasons",
             trigger: `${MODAL} .o_field_widget[name=note_ids] td[name=text]:contains(${FLEET_LINE_NOTE})`,
             run: checkTexts(
                 `${MODAL} .o_field_widget[name=note_ids] td[name=text]`,
-                [LINE_NOTE, FLEET_LINE_NOTE],
+                [LINE_NOTE, FLEET_LINE_NOTE, DENIAL],
                 [REQUEST_NOTE]
             ),
         },
