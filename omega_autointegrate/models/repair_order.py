@@ -107,6 +107,11 @@ class RepairOrder(models.Model):
         help="The job no longer matches what the fleet approved: it must be sent again.",
     )
     fleet_denial_pending = fields.Boolean(copy=False, readonly=True)
+    fleet_can_accept = fields.Boolean(
+        compute="_compute_fleet_can_accept",
+        help="The fleet denied or cut lines of an RO it otherwise approved, and the job is as the fleet saw it: "
+             "the shop may accept the decision instead of sending the job again.",
+    )
     fleet_needs_resubmit = fields.Boolean(
         string="To Send Again", compute="_compute_fleet_needs_resubmit", store=True,
     )
@@ -152,6 +157,18 @@ class RepairOrder(models.Model):
                 bool(repair.fleet_ro_id)
                 and repair.fleet_status not in CLOSED_STATUSES
                 and (repair.fleet_changed or repair.fleet_denial_pending or repair.fleet_status == "info_requested")
+            )
+
+    @api.depends(
+        "fleet_status", "fleet_changed",
+        "fleet_line_ids.fleet_status", "fleet_line_ids.product_uom_qty", "fleet_line_ids.price_subtotal",
+        "fleet_line_ids.fleet_approved_qty", "fleet_line_ids.fleet_approved_amount",
+    )
+    def _compute_fleet_can_accept(self):
+        for repair in self:
+            repair.fleet_can_accept = (
+                repair.fleet_status in APPROVED_STATUSES and not repair.fleet_changed
+                and bool(repair._fleet_lines_to_accept())
             )
 
     @api.depends("fleet_note_ids")
@@ -218,6 +235,40 @@ class RepairOrder(models.Model):
         self.ensure_one()
         return self._fleet_open_communication()
 
+    def action_fleet_accept_decision(self):
+        """ACCEPT FLEET DECISION: the shop takes the fleet's partial approval as
+        it is instead of sending the job again. The denied lines leave the
+        quotation (they stay on it, at quantity 0, declined by the fleet) and
+        the adjusted lines take the quantity and amount the fleet approved;
+        the job then matches what the fleet approved, so it can be worked and
+        invoiced. Sending it again stays possible.
+
+        The fleet's current RO is read first: only its latest decision is accepted.
+
+        :raise UserError: there is nothing to accept, or the fleet could not be read
+        """
+        self.ensure_one()
+        self.check_access("write")
+        warning = self._fleet_refresh()
+        if warning:
+            raise UserError(_("%(warning)s\nNothing was accepted: accept the fleet's decision once it can be read.",
+                              warning=warning))
+        if not self.fleet_can_accept:
+            if self.fleet_changed:
+                raise UserError(_("%(job)s changed since the fleet decided on it: send it to the fleet again "
+                                  "instead.", job=self.name))
+            raise UserError(_("The fleet did not deny or cut any line of %(job)s (fleet status: %(status)s): "
+                              "there is no decision to accept.", job=self.name, status=self._fleet_status_label()))
+        lines = self._fleet_lines_to_accept()
+        items = Markup("").join(Markup("<li>%s: %s</li>") % (line.name.splitlines()[0], line._fleet_accept())
+                                for line in lines)
+        # the job is now what the fleet approved: nothing is left to send
+        self.write({"fleet_sent_digest": self.fleet_digest, "fleet_denial_pending": False})
+        self.message_post(body=Markup("%s<ul>%s</ul>") % (_("The fleet's decision was accepted:"), items))
+        return self._fleet_notification(
+            "success", _("Fleet decision accepted"),
+            _("%(job)s now holds what the fleet approved: it can be worked and invoiced.", job=self.name))
+
     def _fleet_open_communication(self, line=None):
         self.ensure_one()
         if not self.fleet_ro_id:
@@ -281,6 +332,13 @@ class RepairOrder(models.Model):
             lambda line: not line.display_type and line.product_id and not line.is_downpayment
             and (line.product_uom_qty > 0 or line.price_unit < 0)
         )
+
+    def _fleet_lines_to_accept(self):
+        """:return: the lines of the RO whose fleet decision the shop has not taken
+        on the quotation yet: denied ones, and adjusted ones above what the fleet approved."""
+        self.ensure_one()
+        return self._fleet_lines().filtered(lambda line: line.fleet_status == "denied" or (
+            line.fleet_status == "adjusted" and line._fleet_above_approval()))
 
     @staticmethod
     def _fleet_line_ref(line):
@@ -819,8 +877,8 @@ class RepairOrder(models.Model):
             return _("%(job)s changed since the fleet approved it: send it to the fleet again and wait for its "
                      "approval before invoicing it.", job=self.name)
         if self.fleet_needs_resubmit:
-            return _("The fleet denied lines of %(job)s: fix them, or send the job again as it is, before "
-                     "invoicing it.", job=self.name)
+            return _("The fleet denied lines of %(job)s: fix them and send the job again, or accept the fleet's "
+                     "decision (Accept Fleet Decision), before invoicing it.", job=self.name)
         return False
 
     def _fleet_invoice_problems(self, invoice):

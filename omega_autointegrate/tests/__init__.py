@@ -1,4 +1,5 @@
 from . import (
+    test_accept_decision,
     test_accounts,
     test_communication,
     test_communication_history,

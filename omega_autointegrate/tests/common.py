@@ -248,3 +248,9 @@ class FlowMixin:
 
 class AutoIntegrateFlowCase(FlowMixin, AutoIntegrateCase):
     """Flow tests against the simulator."""
+
+
+def ensure_chart_of_accounts(company):
+    """Give ``company`` Odoo's generic chart of accounts when it has none (what invoicing needs)."""
+    if not company.chart_template:
+        company.env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
