@@ -82,6 +82,11 @@ class RepairOrder(models.Model):
     fleet_vehicle_make = fields.Char(string="Make")
     fleet_vehicle_model = fields.Char(string="Model")
     fleet_complaint = fields.Text(string="Complaint", help="What the driver or the fleet reported; sent with the RO.")
+    # stored: the jobs' lists show it, sort and search by it
+    fleet_vehicle = fields.Char(
+        string="Vehicle", compute="_compute_fleet_vehicle", store=True,
+        help="Year, make, model and plate of the vehicle, as the Fleet tab gives them.",
+    )
 
     # the fleet's RO, as last seen
     fleet_ro_id = fields.Char(string="Fleet RO", copy=False, readonly=True, index="btree_not_null")
@@ -158,6 +163,13 @@ class RepairOrder(models.Model):
                 and repair.fleet_status not in CLOSED_STATUSES
                 and (repair.fleet_changed or repair.fleet_denial_pending or repair.fleet_status == "info_requested")
             )
+
+    @api.depends("fleet_vehicle_year", "fleet_vehicle_make", "fleet_vehicle_model", "fleet_plate")
+    def _compute_fleet_vehicle(self):
+        for repair in self:
+            name = " ".join(str(part) for part in (
+                repair.fleet_vehicle_year, repair.fleet_vehicle_make, repair.fleet_vehicle_model) if part)
+            repair.fleet_vehicle = " · ".join(part for part in (name, repair.fleet_plate) if part) or False
 
     @api.depends(
         "fleet_status", "fleet_changed",

@@ -244,6 +244,15 @@ tours.add("autointegrate_tour_send", {
             trigger: ".o_form_view .o_field_widget[name=fleet_ro_id]:contains(AI-)",
         },
         { content: "at revision 1", trigger: ".o_form_view .o_field_widget[name=fleet_revision]:contains(1)" },
+        {
+            content: "the vehicle in the job's header",
+            trigger: ".o_form_view [name=fleet_vehicle_title]:contains(2022 Ford F-150 · 7ABC123)",
+        },
+        { content: "back to the jobs", trigger: ".o_breadcrumb .breadcrumb-item:first-child a", run: "click" },
+        {
+            content: "the vehicle in the jobs' list",
+            trigger: `.o_list_view .o_data_row:has(td[name=partner_id]:contains(${ACCOUNT})) td[name=fleet_vehicle]:contains(2022 Ford F-150 · 7ABC123)`,
+        },
     ],
 });
 
