@@ -20,7 +20,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
-from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
+from ..const import (
+    APPROVED_STATUSES,
+    CLOSED_STATUSES,
+    FLEET_DISPLAY_STATUSES,
+    FLEET_STATUSES,
+    INVOICEABLE_LINE_STATUSES,
+)
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import bodies, formatting
 from ..tools import describe_problems, user_error
@@ -48,7 +54,7 @@ VEHICLE_FIELDS = (
 #: what the RO takes of each quotation line; the job's digest covers it
 DIGEST_LINE_FIELDS = (
     "product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id", "display_type", "fleet_line_ref",
-    "product_id.fleet_line_type", "product_id.fleet_service_code",
+    "product_id.fleet_line_type", "product_id.fleet_service_code", "product_id.default_code",
 )
 
 
@@ -112,6 +118,11 @@ class RepairOrder(models.Model):
         help="The job no longer matches what the fleet approved: it must be sent again.",
     )
     fleet_denial_pending = fields.Boolean(copy=False, readonly=True)
+    # stored: the lists and the kanban show it and group by it
+    fleet_display_status = fields.Selection(
+        FLEET_DISPLAY_STATUSES, string="Fleet Approval", compute="_compute_fleet_display_status", store=True,
+        help="The fleet status, or Changed since approval when the job no longer matches what the fleet approved.",
+    )
     fleet_can_accept = fields.Boolean(
         compute="_compute_fleet_can_accept",
         help="The fleet denied or cut lines of an RO it otherwise approved, and the job is as the fleet saw it: "
@@ -170,6 +181,12 @@ class RepairOrder(models.Model):
             name = " ".join(str(part) for part in (
                 repair.fleet_vehicle_year, repair.fleet_vehicle_make, repair.fleet_vehicle_model) if part)
             repair.fleet_vehicle = " · ".join(part for part in (name, repair.fleet_plate) if part) or False
+
+    @api.depends("fleet_status", "fleet_changed")
+    def _compute_fleet_display_status(self):
+        for repair in self:
+            changed = repair.fleet_changed and repair.fleet_status in APPROVED_STATUSES
+            repair.fleet_display_status = "changed" if changed else repair.fleet_status
 
     @api.depends(
         "fleet_status", "fleet_changed",
@@ -408,7 +425,7 @@ class RepairOrder(models.Model):
                 "line_ref": ref,
                 "type": "discount" if unit_price < 0 else product._fleet_line_type(),
                 "service_code": product._fleet_service_code(),
-                "description": (line.name or product.display_name or "").strip()[:1000],
+                "description": line._fleet_description(),
                 "quantity": formatting.format_quantity(line.product_uom_qty),
                 "unit_price": formatting.format_amount(unit_price),
                 "amount": formatting.format_amount(amount),

@@ -50,6 +50,17 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         return self._fleet_repair()._fleet_open_communication(line=self)
 
+    def _fleet_description(self):
+        """:return: the line's description as the fleet reads it: without the
+        “[CODE] ” Odoo puts before a product's name (the code travels as the
+        line's service code)."""
+        self.ensure_one()
+        name = (self.name or self.product_id.display_name or "").strip()
+        prefix = f"[{self.product_id.default_code}]" if self.product_id.default_code else None
+        if prefix and name.startswith(prefix) and name[len(prefix):].strip():
+            name = name[len(prefix):].strip()
+        return name[:1000]
+
     def _fleet_above_approval(self):
         """:return: whether this line asks for more than the fleet approved, in quantity or amount."""
         self.ensure_one()

@@ -21,7 +21,7 @@ from odoo.service.model import retrying
 from odoo.tests import Form, tagged
 
 from ..lib import autointegrate as ai
-from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase
+from .common import CLIENT_SECRET, FLEET, AutoIntegrateFlowCase, raise_if_refused
 
 _logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class TestFaultSoak(AutoIntegrateFlowCase):
                                                              "author": "J. Rivera"})
         context = {"active_model": "repair.order", "active_ids": repair.ids, "active_id": repair.id}
         invoice_wizard = Form(self.env["autointegrate.repair.invoice.wizard"].with_context(**context)).save()
-        self.act("invoice", invoice_wizard.action_confirm)
+        self.act("invoice", lambda: raise_if_refused(invoice_wizard.action_confirm()))
         return repair
 
     def test_fault_soak(self):

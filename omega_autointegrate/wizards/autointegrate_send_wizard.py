@@ -128,6 +128,8 @@ class AutoIntegrateSendWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
+            # its lines' columns, reasons included, fit a screen 1440 pixels wide
+            "context": {"dialog_size": "extra-large"},
         }
 
     def action_send_again(self):

@@ -309,7 +309,7 @@ tours.add("autointegrate_tour_resubmit", {
         { content: "Fleet tab", trigger: ".o_notebook a[name=fleet]", run: "click" },
         {
             content: "the labour line's comments",
-            trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} button[name=action_fleet_communication]`,
+            trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} button[name=action_fleet_communication]:contains(Fleet Communication)`,
             run: "click",
         },
         {
@@ -339,7 +339,7 @@ tours.add("autointegrate_tour_resubmit", {
         {
             content: "the labour line is awaiting the fleet, at 1.0",
             trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=fleet_status]:contains(Awaiting fleet)`,
-            run: checkTexts(`${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=product_uom_qty]`, ["1.00"]),
+            run: checkTexts(`${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=product_uom_qty]`, ["1.000"]),
         },
     ],
 });
@@ -393,16 +393,25 @@ tours.add("autointegrate_tour_reapproval", {
         },
         { content: "back to the jobs", trigger: ".o_breadcrumb .breadcrumb-item:first-child a", run: "click" },
         // unapproved work is not invoiced
-        { content: "the job awaits the fleet", trigger: `${JOB_ROW} td[name=fleet_status]:contains(Awaiting fleet)` },
+        {
+            content: "the job awaits the fleet",
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(Awaiting fleet)`,
+        },
         ...invoiceFromList(),
         {
             content: "refused: the fleet has not approved it",
-            trigger: `${MODAL} .modal-body:contains(The fleet has not approved):contains(it cannot be invoiced)`,
+            trigger: ".o_notification:contains(The fleet has not approved):contains(it cannot be invoiced)",
         },
-        { content: "close the message", trigger: `${MODAL} .modal-footer button.o-default-button`, run: "click" },
-        { content: "NO", trigger: `${MODAL} .modal-footer button.btn-secondary:contains(No)`, run: "click" },
-        { content: "no dialog left", trigger: "body:not(:has(.modal))" },
-        { content: "still awaiting the fleet", trigger: `${JOB_ROW} td[name=fleet_status]:contains(Awaiting fleet)` },
+        { content: "the Invoice dialog is closed", trigger: "body:not(:has(.modal))" },
+        {
+            content: "still awaiting the fleet",
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(Awaiting fleet)`,
+        },
+        {
+            content: "dismiss the message",
+            trigger: ".o_notification:contains(The fleet has not approved) .o_notification_close",
+            run: "click",
+        },
     ],
 });
 
@@ -412,7 +421,7 @@ tours.add("autointegrate_tour_invoice", {
     steps: () => [
         {
             content: "the job is approved",
-            trigger: `${JOB_ROW} td[name=fleet_status]:contains(/^\\s*Approved\\s*$/)`,
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(/^\\s*Approved\\s*$/)`,
         },
         ...invoiceFromList(),
         { content: "the invoice opens", trigger: ".o_form_view .o_field_widget[name=invoice_line_ids]" },
