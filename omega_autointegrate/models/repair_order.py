@@ -36,6 +36,11 @@ _logger = logging.getLogger(__name__)
 #: the chatter subtypes of the fleet's messages on a job
 SUBTYPE_FLEET_NOTE = "omega_autointegrate.mt_fleet_note"
 SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
+#: the bus notification that tells open browser tabs the fleet's state of jobs changed
+#: (static/src/views/fleet_live.js)
+BUS_FLEET_UPDATE = "omega_autointegrate/fleet_update"
+#: the toast of a fleet decision, by the job's new fleet status
+TOAST_TYPES = {"approved": "success", "completed": "success", "denied": "danger", "cancelled": "info"}
 #: what a fleet decision sets on a quotation line
 LINE_FLEET_FIELDS = ("fleet_status", "fleet_approved_qty", "fleet_approved_amount", "fleet_reason")
 
@@ -638,6 +643,7 @@ class RepairOrder(models.Model):
         note_values = []
         decisions = []  # (job, [(line, line state)])
         followups = []  # (job, info requested)
+        changed = []  # the jobs whose fleet status the state changes
         for repair, state in todo:
             lines = lines_of.get(repair.id, {})
             newly_denied = False
@@ -677,6 +683,8 @@ class RepairOrder(models.Model):
             if newly_denied:
                 vals["fleet_denial_pending"] = True
             newly_asked = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
+            if vals["fleet_status"] != repair.fleet_status:
+                changed.append(repair.id)
             repair.write(vals)
             new_notes = repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
             if newly_asked:
@@ -700,6 +708,7 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        repairs._fleet_tell_browsers(self.browse(changed))
         return repairs
 
     @api.model
@@ -885,6 +894,35 @@ class RepairOrder(models.Model):
                        else _("The fleet denied work: fix the job and send it again"))
             self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
                                                       user_id=user_id)
+
+    def _fleet_tell_browsers(self, changed):
+        """Tell the browser tabs that the fleet's state of the jobs ``self``
+        changed: an open form or list of them shows it without a reload
+        (static/src/views/fleet_live.js), and the responsible of a job whose
+        fleet status the fleet changed gets a toast, unless they brought the
+        change themselves (a denial or a question is also their to-do, see
+        :meth:`_fleet_schedule_followups`). Odoo's bus sends once the
+        transaction is committed, nothing when it rolls back.
+
+        :param changed: the jobs whose fleet status changed
+        """
+        repair_users = self.env.ref("stock.group_stock_user", raise_if_not_found=False)
+        if repair_users:
+            # the ids only: each tab reads what its user may see of them
+            self.env["bus.bus"]._sendone(repair_users, BUS_FLEET_UPDATE, {"repair_ids": self.ids})
+        for repair in changed:
+            user = repair.user_id
+            if not user or user == self.env.user or repair.fleet_status == "pending":
+                continue
+            env = repair.with_context(lang=user.lang).env
+            status = dict(self._fields["fleet_status"]._description_selection(env)).get(repair.fleet_status)
+            user.partner_id._bus_send("simple_notification", {
+                "type": TOAST_TYPES.get(repair.fleet_status, "warning"),
+                "title": env._("Fleet decision"),
+                "message": env._("%(job)s (%(vehicle)s): %(status)s", job=repair.name,
+                                 vehicle=repair.fleet_vehicle or repair.partner_id.display_name, status=status),
+                "sticky": False,
+            })
 
     #=== BUSINESS METHODS: invoicing, and its gate ===#
 

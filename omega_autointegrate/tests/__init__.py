@@ -13,6 +13,7 @@ from . import (
     test_security,
     test_send,
     test_settings,
+    test_shop_views,
     test_standalone,
     test_tour,
 )
