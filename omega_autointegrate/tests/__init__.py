@@ -16,4 +16,5 @@ from . import (
     test_shop_views,
     test_standalone,
     test_tour,
+    test_tour_shop_day,
 )

@@ -10,29 +10,29 @@ import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const ACCOUNT = "Enterprise Fleet Management";
-const REQUEST_NOTE = "Customer waits in the lobby: please approve today";
+export const REQUEST_NOTE = "Customer waits in the lobby: please approve today";
 const LINE_NOTE = "1.5 h includes the ADAS camera recalibration";
 const FLEET_LINE_NOTE = "Rate card allows 1.0 h for this glass";
-const DENIAL = "Labor exceeds 1.0 h rate card";
-const LABOR = "Install windshield";
-const GLASS = "Windshield FW05432 GTY";
+export const DENIAL = "Labor exceeds 1.0 h rate card";
+export const LABOR = "Install windshield";
+export const GLASS = "Windshield FW05432 GTY";
 const WALK_IN = "Walk-in Customer";
 const LABOR_CHANGED = "Install windshield and moulding";
 
 const tours = registry.category("web_tour.tours");
 
 /** The job's fleet status badge, above its title (not the lines' badges). */
-const JOB_BADGE = ".o_form_sheet > .o_field_widget[name=fleet_status] .badge";
-const MODAL = ".modal:not(.o_inactive_modal)";
+export const JOB_BADGE = ".o_form_sheet > .o_field_widget[name=fleet_status] .badge";
+export const MODAL = ".modal:not(.o_inactive_modal)";
 /** The labour row of the job's lines (by product) or of the dialog's (by description). */
-const laborRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${LABOR}))`;
+export const laborRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${LABOR}))`;
 /** The glass row of the job's lines (by product) or of the dialog's (by description). */
-const glassRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${GLASS}))`;
+export const glassRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${GLASS}))`;
 /** The save control of a job that holds no unsaved change: SAVE AND SEND TO FLEET alone, no discard. */
 export const UNTOUCHED_RESUBMIT =
     ".o_form_status_indicator:has(button.o_fleet_save_and_send):has(.o_form_status_indicator_buttons.invisible)";
 
-function editField(name, value, scope = ".o_form_view") {
+export function editField(name, value, scope = ".o_form_view") {
     return {
         content: `${name}: ${value}`,
         trigger: `${scope} .o_field_widget[name=${name}] input`,
@@ -69,7 +69,7 @@ function save() {
     ];
 }
 
-function closeDialog() {
+export function closeDialog() {
     return [
         { content: "close the dialog", trigger: `${MODAL} .modal-footer button:contains(Close)`, run: "click" },
         { content: "the dialog is closed", trigger: "body:not(:has(.modal))" },
@@ -88,7 +88,7 @@ function openJob() {
 }
 
 /** Fails the tour when `texts` of the cells `selector` miss `expected` or show `unexpected`. */
-function checkTexts(selector, expected, unexpected = []) {
+export function checkTexts(selector, expected, unexpected = []) {
     return function () {
         const texts = queryAll(selector).map((el) => el.textContent.trim());
         for (const text of expected) {
@@ -346,10 +346,10 @@ tours.add("autointegrate_tour_resubmit", {
 
 const JOB_ROW = `.o_list_view .o_data_row:has(td[name=partner_id]:contains(${ACCOUNT}))`;
 
-/** Select the job in the list, Action > Invoice, YES. */
-function invoiceFromList() {
+/** Select the job of `row` in the list, Action > Invoice, YES. */
+export function invoiceFromList(row = JOB_ROW) {
     return [
-        { content: "select the job", trigger: `${JOB_ROW} .o_list_record_selector input`, run: "click" },
+        { content: "select the job", trigger: `${row} .o_list_record_selector input`, run: "click" },
         { content: "Actions", trigger: ".o_control_panel .o_cp_action_menus button:has(.fa-cog)", run: "click" },
         { content: "Invoice", trigger: ".o-dropdown--menu .o-dropdown-item:contains(/^\\s*Invoice\\s*$/)", run: "click" },
         { content: "YES", trigger: `${MODAL} .modal-footer button.btn-primary:contains(/^\\s*yes\\s*$/)`, run: "click" },
