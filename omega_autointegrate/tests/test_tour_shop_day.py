@@ -54,22 +54,22 @@ class TestShopDayTours(FlowMixin, AutoIntegrateHttpCase):
         self.assertTrue(repair.fleet_needs_resubmit)
         return repair
 
-    def fleet_calls_during(self, tour, *args):
-        """:return: ``(method, path)`` of every client-API call the fleet received during the tour
-        (the token's excepted: asking for one changes nothing at the fleet)"""
+    def fleet_calls_during(self, url, tour):
+        """:return: ``(method, path)`` of every client-API call the fleet received during the tour,
+        but for tokens (asking for one changes nothing at the fleet)"""
         self.simulator.admin("DELETE", "/requests")
-        self.start_tour(*args, tour, login="admin")
+        self.start_tour(url, tour, login="admin")
         self.env.invalidate_all()
         return {(item["method"], item["path"].split("?")[0]) for item in self.fleet_requests()
                 if item["path"] != "/oauth/token"}
 
     def test_a_job_looked_at_is_not_modified_and_sends_nothing(self):
         repair = self.partially_approved_job()
-        calls = self.fleet_calls_during("autointegrate_tour_untouched", form_url(repair))
+        calls = self.fleet_calls_during(form_url(repair), "autointegrate_tour_untouched")
         self.assertEqual(calls, {("GET", f"/v1/repair-orders/{repair.fleet_ro_id}")})
         self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["revision"], 1)
         # SEND TO FLEET's Send Again: the RO as it is, with a note
-        calls = self.fleet_calls_during("autointegrate_tour_send_again", form_url(repair))
+        calls = self.fleet_calls_during(form_url(repair), "autointegrate_tour_send_again")
         self.assertIn(("PUT", f"/v1/repair-orders/{repair.fleet_ro_id}"), calls)
         ro = self.admin_get(f"/ro/{repair.fleet_ro_id}")
         self.assertEqual(ro["revision"], 2)
