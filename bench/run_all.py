@@ -20,6 +20,7 @@ BENCHMARKS = {
     "bench_webhook.py": ["--jobs", "50"],
     "bench_invoice.py": ["--invoices", "10"],
     "bench_decision.py": ["--decisions", "20"],
+    "bench_live.py": ["--decisions", "10"],
 }
 
 

@@ -14,6 +14,8 @@ FLEET_STATUSES = [
     ("completed", "Invoiced"),
     ("cancelled", "Cancelled"),
 ]
+#: what the jobs' lists and kanban show: the fleet status, or that an approved RO changed since
+FLEET_DISPLAY_STATUSES = [*FLEET_STATUSES, ("changed", "Changed since approval")]
 #: the fleet's decision on a quotation line (contract 4.4)
 FLEET_LINE_STATUSES = [
     ("pending", "Awaiting fleet"),

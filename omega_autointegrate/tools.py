@@ -69,7 +69,7 @@ def describe_problems(env, details, body=None, job=None, line_labels=None):
             sent = lines[index] if index < len(lines) and isinstance(lines[index], dict) else {}
             ref = sent.get("line_ref") or "?"
             label = (line_labels or {}).get(ref) or sent.get("description") or _("line %(number)s", number=index + 1)
-            what = str(LINE_FIELD_LABELS[what]) if what in LINE_FIELD_LABELS else what
+            what = LINE_FIELD_LABELS[what]._translate(env.lang or "en_US") if what in LINE_FIELD_LABELS else what
             if job:
                 out.append(_("- %(job)s, line “%(line)s” (%(ref)s): %(what)s %(message)s",
                              job=job.name, line=label, ref=ref, what=what, message=message))
@@ -82,7 +82,8 @@ def describe_problems(env, details, body=None, job=None, line_labels=None):
         elif field.startswith("totals."):
             out.append(_("- Totals: %(what)s: %(message)s", what=field.split(".", 1)[1], message=message))
         elif field:
-            out.append(f"- {FIELD_LABELS.get(field, field)}: {message}")
+            label = FIELD_LABELS[field]._translate(env.lang or "en_US") if field in FIELD_LABELS else field
+            out.append(f"- {label}: {message}")
         else:
             out.append(f"- {message}")
     return "\n".join(out) or _("(no details given)")

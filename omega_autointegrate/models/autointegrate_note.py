@@ -1,11 +1,26 @@
 from odoo import api, fields, models
 
+from ..const import FLEET_LINE_STATUSES
+
+#: what an entry of FLEET COMMUNICATION is; a new kind of entry (a document, say) joins this list
+COMMUNICATION_KINDS = [
+    ("note", "Note"),
+    ("info_request", "Information request"),
+    ("decision", "Decision"),
+    ("cancel", "Cancellation"),
+]
+
 
 class AutoIntegrateNote(models.Model):
-    """A note of the fleet communication of one job, shop's or fleet's.
+    """An entry of the fleet communication of one job, shop's or fleet's:
+    FLEET COMMUNICATION lists them in time order.
 
     ``mail.message`` cannot hang off a quotation line, so the RO's notes,
-    line notes included, live here, keyed by the fleet's note id.
+    line notes included, live here, keyed by the fleet's note id; so do the
+    fleet's other words, which the RO state carries and a later state
+    replaces (a line decision and its reason, a question): each is kept as
+    the entry of the state that brought it, keyed by that state's sequence
+    (``state:<sequence>:...``), and never overwritten.
     """
 
     _name = "autointegrate.note"
@@ -24,7 +39,10 @@ class AutoIntegrateNote(models.Model):
     fleet_note_id = fields.Char(string="Fleet Note ID", required=True, readonly=True)
     author_type = fields.Selection([("shop", "Shop"), ("fleet", "Fleet")], required=True, readonly=True)
     author = fields.Char(readonly=True)
-    text = fields.Text(required=True, readonly=True)
+    kind = fields.Selection(COMMUNICATION_KINDS, string="Type", required=True, default="note", readonly=True)
+    # a line decision's: what the fleet decided on the line; its reason, if it gave one, is the text
+    decision = fields.Selection(FLEET_LINE_STATUSES, readonly=True)
+    text = fields.Text(readonly=True)
     created_at = fields.Datetime(string="Date", readonly=True)
 
     _sql_constraints = [

@@ -26,6 +26,7 @@ from ..const import (
     APPROVED_STATUSES,
     CLOSED_STATUSES,
     DUE_SOON_SHARE,
+    FLEET_DISPLAY_STATUSES,
     FLEET_STATUSES,
     GROUP_USER,
     INVOICEABLE_LINE_STATUSES,
@@ -43,6 +44,11 @@ SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
 #: the activities of a fleet's request for documents and of an overdue decision
 ACTIVITY_DOCUMENTS = "omega_autointegrate.mail_activity_type_fleet_documents"
 ACTIVITY_OVERDUE = "omega_autointegrate.mail_activity_type_fleet_overdue"
+#: the bus notification that tells open browser tabs the fleet's state of jobs changed
+#: (static/src/views/fleet_live.js)
+BUS_FLEET_UPDATE = "omega_autointegrate/fleet_update"
+#: the toast of a fleet decision, by the job's new fleet status
+TOAST_TYPES = {"approved": "success", "completed": "success", "denied": "danger", "cancelled": "info"}
 #: what a fleet decision sets on a quotation line
 LINE_FLEET_FIELDS = ("fleet_status", "fleet_approved_qty", "fleet_approved_amount", "fleet_reason")
 
@@ -61,7 +67,7 @@ VEHICLE_FIELDS = (
 #: what the RO takes of each quotation line; the job's digest covers it
 DIGEST_LINE_FIELDS = (
     "product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id", "display_type", "fleet_line_ref",
-    "product_id.fleet_line_type", "product_id.fleet_service_code",
+    "product_id.fleet_line_type", "product_id.fleet_service_code", "product_id.default_code",
 )
 
 
@@ -103,6 +109,11 @@ class RepairOrder(models.Model):
     fleet_vehicle_make = fields.Char(string="Make")
     fleet_vehicle_model = fields.Char(string="Model")
     fleet_complaint = fields.Text(string="Complaint", help="What the driver or the fleet reported; sent with the RO.")
+    # stored: the jobs' lists show it, sort and search by it
+    fleet_vehicle = fields.Char(
+        string="Vehicle", compute="_compute_fleet_vehicle", store=True,
+        help="Year, make, model and plate of the vehicle, as the Fleet tab gives them.",
+    )
 
     # the fleet's RO, as last seen
     fleet_ro_id = fields.Char(string="Fleet RO", copy=False, readonly=True, index="btree_not_null")
@@ -128,6 +139,16 @@ class RepairOrder(models.Model):
         help="The job no longer matches what the fleet approved: it must be sent again.",
     )
     fleet_denial_pending = fields.Boolean(copy=False, readonly=True)
+    # stored: the lists and the kanban show it and group by it
+    fleet_display_status = fields.Selection(
+        FLEET_DISPLAY_STATUSES, string="Fleet Approval", compute="_compute_fleet_display_status", store=True,
+        help="The fleet status, or Changed since approval when the job no longer matches what the fleet approved.",
+    )
+    fleet_can_accept = fields.Boolean(
+        compute="_compute_fleet_can_accept",
+        help="The fleet denied or cut lines of an RO it otherwise approved, and the job is as the fleet saw it: "
+             "the shop may accept the decision instead of sending the job again.",
+    )
     fleet_needs_resubmit = fields.Boolean(
         string="To Send Again", compute="_compute_fleet_needs_resubmit", store=True,
     )
@@ -218,6 +239,31 @@ class RepairOrder(models.Model):
                 bool(repair.fleet_ro_id)
                 and repair.fleet_status not in CLOSED_STATUSES
                 and (repair.fleet_changed or repair.fleet_denial_pending or repair.fleet_status == "info_requested")
+            )
+
+    @api.depends("fleet_vehicle_year", "fleet_vehicle_make", "fleet_vehicle_model", "fleet_plate")
+    def _compute_fleet_vehicle(self):
+        for repair in self:
+            name = " ".join(str(part) for part in (
+                repair.fleet_vehicle_year, repair.fleet_vehicle_make, repair.fleet_vehicle_model) if part)
+            repair.fleet_vehicle = " · ".join(part for part in (name, repair.fleet_plate) if part) or False
+
+    @api.depends("fleet_status", "fleet_changed")
+    def _compute_fleet_display_status(self):
+        for repair in self:
+            changed = repair.fleet_changed and repair.fleet_status in APPROVED_STATUSES
+            repair.fleet_display_status = "changed" if changed else repair.fleet_status
+
+    @api.depends(
+        "fleet_status", "fleet_changed",
+        "fleet_line_ids.fleet_status", "fleet_line_ids.product_uom_qty", "fleet_line_ids.price_subtotal",
+        "fleet_line_ids.fleet_approved_qty", "fleet_line_ids.fleet_approved_amount",
+    )
+    def _compute_fleet_can_accept(self):
+        for repair in self:
+            repair.fleet_can_accept = (
+                repair.fleet_status in APPROVED_STATUSES and not repair.fleet_changed
+                and bool(repair._fleet_lines_to_accept())
             )
 
     @api.depends("fleet_note_ids")
@@ -342,6 +388,40 @@ class RepairOrder(models.Model):
         self.ensure_one()
         return self._fleet_open_communication()
 
+    def action_fleet_accept_decision(self):
+        """ACCEPT FLEET DECISION: the shop takes the fleet's partial approval as
+        it is instead of sending the job again. The denied lines leave the
+        quotation (they stay on it, at quantity 0, declined by the fleet) and
+        the adjusted lines take the quantity and amount the fleet approved;
+        the job then matches what the fleet approved, so it can be worked and
+        invoiced. Sending it again stays possible.
+
+        The fleet's current RO is read first: only its latest decision is accepted.
+
+        :raise UserError: there is nothing to accept, or the fleet could not be read
+        """
+        self.ensure_one()
+        self._fleet_check_rights("write")
+        warning = self._fleet_refresh()
+        if warning:
+            raise UserError(_("%(warning)s\nNothing was accepted: accept the fleet's decision once it can be read.",
+                              warning=warning))
+        if not self.fleet_can_accept:
+            if self.fleet_changed:
+                raise UserError(_("%(job)s changed since the fleet decided on it: send it to the fleet again "
+                                  "instead.", job=self.name))
+            raise UserError(_("The fleet did not deny or cut any line of %(job)s (fleet status: %(status)s): "
+                              "there is no decision to accept.", job=self.name, status=self._fleet_status_label()))
+        lines = self._fleet_lines_to_accept()
+        items = Markup("").join(Markup("<li>%s: %s</li>") % (line.name.splitlines()[0], line._fleet_accept())
+                                for line in lines)
+        # the job is now what the fleet approved: nothing is left to send
+        self._fleet_write_state({"fleet_sent_digest": self.fleet_digest, "fleet_denial_pending": False})
+        self.message_post(body=Markup("%s<ul>%s</ul>") % (_("The fleet's decision was accepted:"), items))
+        return self._fleet_notification(
+            "success", _("Fleet decision accepted"),
+            _("%(job)s now holds what the fleet approved: it can be worked and invoiced.", job=self.name))
+
     def _fleet_open_communication(self, line=None):
         self.ensure_one()
         self._fleet_check_rights("read")
@@ -381,14 +461,21 @@ class RepairOrder(models.Model):
         result = super().action_repair_cancel()
         for repair in to_cancel:
             client = repair.company_id._autointegrate_client(repair)
+            reason = _("Cancelled by the shop")
             try:
-                state = client.cancel(repair.fleet_ro_id, _("Cancelled by the shop"))
+                state = client.cancel(repair.fleet_ro_id, reason)
             except ai.InvalidStateError:
                 repair._fleet_refresh()
                 continue
             except ai.AutoIntegrateError as error:
                 raise user_error(self.env, error, client.base_url) from error
             repair._fleet_apply_state(state)
+            # what the fleet was told, in FLEET COMMUNICATION (sudo: the entries are the fleet's record)
+            self.env["autointegrate.note"].sudo().create({
+                "repair_id": repair.id, "fleet_note_id": f"cancel:{repair.fleet_ro_id}", "kind": "cancel",
+                "author_type": "shop", "author": self.env.user.name, "text": reason,
+                "created_at": fields.Datetime.now(),
+            })
         return result
 
     def action_fleet_send_documents(self):
@@ -413,6 +500,13 @@ class RepairOrder(models.Model):
             lambda line: not line.display_type and line.product_id and not line.is_downpayment
             and (line.product_uom_qty > 0 or line.price_unit < 0)
         )
+
+    def _fleet_lines_to_accept(self):
+        """:return: the lines of the RO whose fleet decision the shop has not taken
+        on the quotation yet: denied ones, and adjusted ones above what the fleet approved."""
+        self.ensure_one()
+        return self._fleet_lines().filtered(lambda line: line.fleet_status == "denied" or (
+            line.fleet_status == "adjusted" and line._fleet_above_approval()))
 
     @staticmethod
     def _fleet_line_ref(line):
@@ -470,7 +564,7 @@ class RepairOrder(models.Model):
                 "line_ref": ref,
                 "type": "discount" if unit_price < 0 else product._fleet_line_type(),
                 "service_code": product._fleet_service_code(),
-                "description": (line.name or product.display_name or "").strip()[:1000],
+                "description": line._fleet_description(),
                 "quantity": formatting.format_quantity(line.product_uom_qty),
                 "unit_price": formatting.format_amount(unit_price),
                 "amount": formatting.format_amount(amount),
@@ -583,17 +677,18 @@ class RepairOrder(models.Model):
         # bookkeeping is the fleet's, and a colleague's quotation is not writable with "own documents")
         self._fleet_store_line_refs({line.id: sent["line_ref"] for line, sent in zip(
             sale_lines, body["lines"], strict=True) if not line.fleet_line_ref})
-        # what _fleet_payload() gives now the refs are stored (the job's digest): the body without
-        # this submission's notes
+        # what is sent, and what _fleet_payload() gives now the refs are stored (the job's digest):
+        # the body without this submission's notes, which follow it one by one, each signed by the
+        # user who wrote it (contract 5.2: a body's notes would be signed by the shop)
         core = dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]])
         core_digest = formatting.body_digest(core, length=32)
         client = self.company_id._autointegrate_client(self)
         try:
             if self.fleet_ro_id:
-                state = client.resubmit(self.fleet_ro_id, dict(body, base_revision=self.fleet_revision))
+                state = client.resubmit(self.fleet_ro_id, dict(core, base_revision=self.fleet_revision))
             else:
                 try:
-                    state = client.submit(body)
+                    state = client.submit(core)
                 except ai.DuplicateROError as error:
                     # the fleet already has this job (our earlier commit was lost): adopt
                     # its RO and bring it up to date instead of creating another
@@ -601,7 +696,7 @@ class RepairOrder(models.Model):
                     if not existing.get("ro_id"):
                         raise
                     _logger.info("Adopting fleet RO %s for %s", existing["ro_id"], self.name)
-                    state = client.resubmit(existing["ro_id"], dict(body, base_revision=existing["revision"]))
+                    state = client.resubmit(existing["ro_id"], dict(core, base_revision=existing["revision"]))
         except ai.RevisionConflictError as error:
             if error.state:
                 self._fleet_apply_state(error.state)
@@ -614,11 +709,37 @@ class RepairOrder(models.Model):
             raise user_error(self.env, error, client.base_url) from error
         self._fleet_record_revision(body, sale_lines, state)
         self._fleet_apply_state(state)
+        self._fleet_send_notes(client, body)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self._fleet_write_state(vals)
         return True
+
+    def _fleet_send_notes(self, client, body):
+        """Send the notes of a (re)submission ``body`` (on the RO and on its
+        lines) to the RO just sent, signed by the user (contract 5.2), and
+        store them.
+
+        Each note's idempotency key is derived from what it sends, as a
+        body's notes were: a retry after a lost answer sends it once, and the
+        same note with a later submission is not added twice.
+
+        :raise UserError: the fleet could not be reached; the submission's
+            transaction is rolled back, and sending again is safe
+        """
+        self.ensure_one()
+        author = self.env.user.name[:128]
+        sent = [(None, text) for text in body["notes"]]
+        sent += [(line["line_ref"], text) for line in body["lines"] for text in line["notes"]]
+        notes = []
+        try:
+            for line_ref, text in sent:
+                notes.append(client.add_note(self.fleet_ro_id, text, line_ref=line_ref, author=author))
+        except ai.AutoIntegrateError as error:
+            raise user_error(self.env, error, client.base_url) from error
+        if notes:
+            self._fleet_store_notes(notes)
 
     def _fleet_refresh(self):
         """Read the fleet's current RO and store it.
@@ -682,6 +803,7 @@ class RepairOrder(models.Model):
         decisions = []  # (job, [(line, line state)])
         followups = []  # (job, info requested)
         before = {repair.id: (bool(repair.fleet_documents_requested), repair.fleet_escalated) for repair, _s in todo}
+        changed = []  # the jobs whose fleet status the state changes
         for repair, state in todo:
             lines = lines_of.get(repair.id, {})
             newly_denied = False
@@ -720,12 +842,18 @@ class RepairOrder(models.Model):
             }
             if newly_denied:
                 vals["fleet_denial_pending"] = True
+            asked_now = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
             # a request for documents has a to-do of its own (_fleet_after_states)
-            newly_asked = (vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
-                           and not state.get("documents_requested"))
+            newly_asked = asked_now and not state.get("documents_requested")
+            if vals["fleet_status"] != repair.fleet_status:
+                changed.append(repair.id)
             vals.update(repair._fleet_clock_and_request_vals(state, vals["fleet_status"]))
             repair._fleet_write_state(vals)
-            note_values += repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
+            new_notes = repair._fleet_new_note_values(state.get("notes") or [], lines, known_notes[repair.id])
+            if asked_now:
+                new_notes += repair._fleet_info_request_values(new_notes, state)
+            # FLEET COMMUNICATION keeps the fleet's words on the lines too (the lines hold the latest only)
+            note_values += new_notes + repair._fleet_decision_entry_values(state, decided)
             if decided:
                 decisions.append((repair, decided))
             if newly_denied or newly_asked:
@@ -746,6 +874,7 @@ class RepairOrder(models.Model):
         repairs._fleet_apply_documents(todo, lines_of)
         repairs._fleet_apply_history(todo)
         repairs._fleet_after_states(todo, before)
+        repairs._fleet_tell_browsers(self.browse(changed))
         return repairs
 
     @api.model
@@ -825,6 +954,58 @@ class RepairOrder(models.Model):
             })
         return values
 
+    def _fleet_info_request_values(self, new_notes, state):
+        """The fleet asks for information in ``state``: the fleet's notes that
+        came with it are its question (``new_notes``, their values are
+        marked); without any, the question is an entry of its own, with what
+        the fleet asked for (contract 9.4), if anything.
+
+        :return: the values of the entry to add, if one is needed
+        """
+        self.ensure_one()
+        asked = [values for values in new_notes if values["author_type"] == "fleet"]
+        for values in asked:
+            values["kind"] = "info_request"
+        if asked:
+            return []
+        texts = [item["text"] for item in state.get("documents_requested") or []
+                 if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]]
+        return [{
+            "repair_id": self.id,
+            "fleet_note_id": f"state:{state.get('sequence')}:info_request",
+            "kind": "info_request",
+            "author_type": "fleet",
+            "text": "\n".join(texts) or False,
+            "created_at": _parse_timestamp(state.get("updated_at")) or fields.Datetime.now(),
+        }]
+
+    def _fleet_decision_entry_values(self, state, decided):
+        """:return: the values of FLEET COMMUNICATION's entries of the fleet's
+        line decisions in ``state`` that say something: one with a reason, a
+        denial, an adjustment, or a decision that replaces a denial or an
+        adjustment (a first plain approval says nothing the chatter does not)
+
+        :param decided: ``[(line, line state)]``, the lines the state decided
+            anew; the lines still hold their earlier decision
+        """
+        self.ensure_one()
+        at = (_parse_timestamp(state.get("decided_at")) or _parse_timestamp(state.get("updated_at"))
+              or fields.Datetime.now())
+        said = ("denied", "adjusted")
+        return [{
+            "repair_id": self.id,
+            "fleet_note_id": f"state:{state.get('sequence')}:{line.fleet_line_ref}",
+            "kind": "decision",
+            "decision": line_state["status"],
+            "line_ref": line.fleet_line_ref,
+            "sale_line_id": line.id,
+            "author_type": "fleet",
+            "author": state.get("decided_by") or False,
+            "text": line_state.get("reason") or False,
+            "created_at": at,
+        } for line, line_state in decided
+            if line_state.get("reason") or line_state["status"] in said or line.fleet_status in said]
+
     def _fleet_store_notes(self, notes):
         """Store the fleet's notes not stored yet; post the fleet's in the chatter.
 
@@ -839,7 +1020,8 @@ class RepairOrder(models.Model):
 
     def _fleet_post_notes(self, notes):
         """Post the fleet's notes among ``notes`` in their jobs' chatter (the followers of fleet notes are told)."""
-        for note in notes.filtered(lambda n: n.author_type == "fleet"):
+        # a decision's reason is in the decision's own entry
+        for note in notes.filtered(lambda n: n.author_type == "fleet" and n.kind in ("note", "info_request")):
             note.repair_id.message_post(body=self._fleet_note_body(note), subtype_xmlid=SUBTYPE_FLEET_NOTE)
 
     def _fleet_note_body(self, note):
@@ -1463,6 +1645,35 @@ class RepairOrder(models.Model):
                 user_id=repair.user_id.id or fleet.user_id.id or repair.create_uid.id)
         overdue._fleet_write_state({"fleet_escalated": True})
 
+    def _fleet_tell_browsers(self, changed):
+        """Tell the browser tabs that the fleet's state of the jobs ``self``
+        changed: an open form or list of them shows it without a reload
+        (static/src/views/fleet_live.js), and the responsible of a job whose
+        fleet status the fleet changed gets a toast, unless they brought the
+        change themselves (a denial or a question is also their to-do, see
+        :meth:`_fleet_schedule_followups`). Odoo's bus sends once the
+        transaction is committed, nothing when it rolls back.
+
+        :param changed: the jobs whose fleet status changed
+        """
+        repair_users = self.env.ref("stock.group_stock_user", raise_if_not_found=False)
+        if repair_users:
+            # the ids only: each tab reads what its user may see of them
+            self.env["bus.bus"]._sendone(repair_users, BUS_FLEET_UPDATE, {"repair_ids": self.ids})
+        for repair in changed:
+            user = repair.user_id
+            if not user or user == self.env.user or repair.fleet_status == "pending":
+                continue
+            env = repair.with_context(lang=user.lang).env
+            status = dict(self._fields["fleet_status"]._description_selection(env)).get(repair.fleet_status)
+            user.partner_id._bus_send("simple_notification", {
+                "type": TOAST_TYPES.get(repair.fleet_status, "warning"),
+                "title": env._("Fleet decision"),
+                "message": env._("%(job)s (%(vehicle)s): %(status)s", job=repair.name,
+                                 vehicle=repair.fleet_vehicle or repair.partner_id.display_name, status=status),
+                "sticky": False,
+            })
+
     #=== BUSINESS METHODS: invoicing, and its gate ===#
 
     def _fleet_invoice_refusal(self):
@@ -1483,8 +1694,8 @@ class RepairOrder(models.Model):
             return _("%(job)s changed since the fleet approved it: send it to the fleet again and wait for its "
                      "approval before invoicing it.", job=self.name)
         if self.fleet_needs_resubmit:
-            return _("The fleet denied lines of %(job)s: fix them, or send the job again as it is, before "
-                     "invoicing it.", job=self.name)
+            return _("The fleet denied lines of %(job)s: fix them and send the job again, or accept the fleet's "
+                     "decision (Accept Fleet Decision), before invoicing it.", job=self.name)
         return False
 
     def _fleet_invoice_problems(self, invoice):

@@ -93,7 +93,7 @@ class ResPartner(models.Model):
             fleet = partner.commercial_partner_id
             partner.fleet_learnt_auto_approved = maxima.get(fleet, 0.0)
             partner.fleet_learnt_denials = "\n".join(
-                _("%(reason)s (%(count)s lines)", reason=reason, count=count) if count > 1 else reason
+                self.env._("%(reason)s (%(count)s lines)", reason=reason, count=count) if count > 1 else reason
                 for reason, count in reasons.get(fleet, [])[:DENIAL_REASONS_SHOWN]) or False
 
     def _fleet_excluded_codes(self):

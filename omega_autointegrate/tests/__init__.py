@@ -1,8 +1,10 @@
 from . import (
+    test_accept_decision,
     test_accounts,
     test_approval_clock,
     test_authorization_history,
     test_communication,
+    test_communication_history,
     test_documents,
     test_fleet_rules,
     test_hostile_input,
@@ -17,7 +19,9 @@ from . import (
     test_security,
     test_send,
     test_settings,
+    test_shop_views,
     test_standalone,
     test_tour,
     test_tour_documents,
+    test_tour_shop_day,
 )

@@ -21,6 +21,7 @@ from unittest import SkipTest
 import requests
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, TransactionCase
 
 from ..lib import autointegrate as ai
@@ -290,3 +291,21 @@ class FlowMixin:
 
 class AutoIntegrateFlowCase(FlowMixin, AutoIntegrateCase):
     """Flow tests against the simulator."""
+
+
+def raise_if_refused(action):
+    """What the Invoice dialog answers when nothing was invoiced (it closes, a notification says
+    why), as the ``UserError`` whose message the user reads; any other answer is returned.
+
+    :raise UserError: with the notification's message
+    """
+    if action.get("tag") == "display_notification" and action["params"]["type"] == "danger":
+        assert action["params"]["next"] == {"type": "ir.actions.act_window_close"}, action
+        raise UserError(action["params"]["message"])
+    return action
+
+
+def ensure_chart_of_accounts(company):
+    """Give ``company`` Odoo's generic chart of accounts when it has none (what invoicing needs)."""
+    if not company.chart_template:
+        company.env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)

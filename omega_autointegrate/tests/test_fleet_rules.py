@@ -87,7 +87,7 @@ class TestFleetRules(AutoIntegrateFlowCase):
         html = self.said(wizard)
         self.assertIn("“Install windshield”: the labor rate $\xa095.00 is above the $\xa090.00 per hour", html)
         self.assertIn("“Window tint”: Enterprise Fleet Management excludes service code TINT.", html)
-        self.assertIn("Photo for “[GLASS-WS] Windshield FW05432 GTY”", html)
+        self.assertIn("Photo for “Windshield FW05432 GTY”", html)
         self.assertIn("Calibration report for “Install windshield”", html)
         self.assertFalse(wizard.document_line_ids, "no attachment to offer")
         self.assertEqual(self.fleet_requests(), [], "only looked, nothing sent")
@@ -103,7 +103,7 @@ class TestFleetRules(AutoIntegrateFlowCase):
         self.assertNotIn("Documents the fleet needs", self.said(wizard))
         with Form(wizard) as form, form.document_line_ids.edit(0) as edit:
             edit.send = False
-        self.assertIn("Photo for “[GLASS-WS] Windshield FW05432 GTY”", self.said(wizard))
+        self.assertIn("Photo for “Windshield FW05432 GTY”", self.said(wizard))
         with Form(wizard) as form, form.document_line_ids.edit(0) as edit:
             edit.send = True
         wizard.action_submit()

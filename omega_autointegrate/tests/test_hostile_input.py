@@ -52,8 +52,10 @@ class TestMarkupFromTheFleet(AutoIntegrateFlowCase):
         # stored as the fleet wrote it: text, not markup
         self.assertEqual(repair.fleet_decided_by, SCRIPT)
         self.assertEqual(self.line(repair, self.labor).fleet_reason, IMG)
-        note = repair.fleet_note_ids.filtered(lambda n: n.author_type == "fleet")
+        note = repair.fleet_note_ids.filtered(lambda n: n.author_type == "fleet" and n.kind == "note")
         self.assertEqual((note.text, note.author), (f"Photo please {SCRIPT}", IMG))
+        reason = repair.fleet_note_ids.filtered(lambda n: n.kind == "decision")
+        self.assertEqual((reason.text, reason.author), (IMG, SCRIPT))
         self.assertEqual(wizard.fleet_decided_by, SCRIPT)
         self.assertEqual(wizard.line_ids.filtered(lambda line: line.line_ref == labor).fleet_reason, IMG)
 

@@ -6,7 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .common import AutoIntegrateFlowCase
+from .common import AutoIntegrateFlowCase, raise_if_refused
 
 
 @tagged("post_install", "-at_install")
@@ -50,8 +50,11 @@ class TestInvoicing(AutoIntegrateFlowCase):
         return Form(self.env[action.res_model].with_context(**context)).save()
 
     def invoice_jobs(self, repairs):
-        """Invoice → YES. :return: the invoices the action opens."""
-        action = self.invoice_dialog(repairs).action_confirm()
+        """Invoice → YES. :return: the invoices the action opens.
+
+        :raise UserError: with the message shown when nothing was invoiced (the dialog then closes)
+        """
+        action = raise_if_refused(self.invoice_dialog(repairs).action_confirm())
         self.assertEqual(action["res_model"], "account.move")
         if action.get("res_id"):
             return self.env["account.move"].browse(action["res_id"])

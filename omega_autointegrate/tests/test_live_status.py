@@ -533,7 +533,11 @@ class TestRace(LiveStatusMixin, AutoIntegrateFlowCase):
                 self.assertEqual(repair.fleet_status, "denied")
                 self.assertEqual(len(repair.message_ids.filtered(lambda m: m.subtype_id == subtype)), 1)
                 self.assertEqual(len(repair.activity_ids), 1)
-                self.assertEqual(repair.fleet_note_ids.mapped("text"), ["Not covered"])
+                self.assertEqual(repair.fleet_note_ids.filtered(lambda n: n.kind == "note").mapped("text"),
+                                 ["Not covered"])
+                # and the denial once in FLEET COMMUNICATION
+                self.assertEqual(repair.fleet_note_ids.filtered(lambda n: n.kind == "decision").mapped("decision"),
+                                 ["denied"])
         finally:
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})

@@ -15,8 +15,11 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         self.assertIn("2022 · Ford · F-150", wizard.vehicle)
         rows = [(line.line_type, line.service_code, line.description, line.quantity, line.unit_price, line.amount)
                 for line in wizard.line_ids]
+        # the quotation's line reads "[GLASS-WS] Windshield…" as Odoo names it; the fleet reads the
+        # description alone, the code being the line's service code
+        self.assertEqual(self.line(repair, self.windshield).name, "[GLASS-WS] Windshield FW05432 GTY")
         self.assertEqual(rows, [
-            ("glass", "GLASS-WS", "[GLASS-WS] Windshield FW05432 GTY", 1.0, 412.0, 412.0),
+            ("glass", "GLASS-WS", "Windshield FW05432 GTY", 1.0, 412.0, 412.0),
             ("labor", "LAB-GLASS", "Install windshield", 1.5, 95.0, 142.5),
         ])
         self.assertEqual((wizard.amount_untaxed, wizard.amount_tax, wizard.amount_total), (554.5, 0.0, 554.5))
@@ -26,7 +29,7 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         keys = ("type", "service_code", "description", "quantity", "unit_price", "amount")
         sent = [tuple(line[key] for key in keys) for line in body["lines"]]
         self.assertEqual(sent, [
-            ("glass", "GLASS-WS", "[GLASS-WS] Windshield FW05432 GTY", "1.000", "412.00", "412.00"),
+            ("glass", "GLASS-WS", "Windshield FW05432 GTY", "1.000", "412.00", "412.00"),
             ("labor", "LAB-GLASS", "Install windshield", "1.500", "95.00", "142.50"),
         ])
         self.assertEqual(body["totals"], {"untaxed": "554.50", "tax": "0.00", "total": "554.50"})
@@ -58,7 +61,7 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         repair = self.make_job(with_quotation=False)
         wizard = self.open_send_dialog(repair)
         self.assertTrue(repair.sale_order_id)
-        self.assertEqual(wizard.line_ids.mapped("description"), ["[GLASS-WS] Windshield FW05432 GTY"])
+        self.assertEqual(wizard.line_ids.mapped("description"), ["Windshield FW05432 GTY"])
 
     def test_invalid_data_lists_every_field_and_stores_nothing(self):
         repair = self.make_job()

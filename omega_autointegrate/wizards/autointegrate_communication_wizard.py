@@ -56,6 +56,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
+            "context": {"dialog_size": "extra-large"},
         }
 
     def action_send_note(self):

@@ -46,8 +46,11 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
         repairs.check_access("read")  # from the database: another company's jobs are not invoiced
         if not self.env.user.has_group("account.group_account_invoice"):
             raise UserError(_("Invoicing jobs posts their invoices: you need the Invoicing (Billing) rights."))
-        for repair in repairs:
-            repair._fleet_check_can_invoice()
+        try:
+            for repair in repairs:
+                repair._fleet_check_can_invoice()
+        except UserError as error:
+            return self._refused(str(error.args[0]))
         invoices = self.env["account.move"]
         failures = []
         for repair in repairs:
@@ -55,27 +58,32 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
                 with self.env.cr.savepoint():
                     invoices |= repair._fleet_invoice_job()
             except UserError as error:
-                if len(repairs) == 1:
-                    raise
                 _logger.info("Invoicing %s failed: %s", repair.name, error)
                 failures.append((repair, error))
         refused = "\n\n".join(str(error.args[0]) for _repair, error in failures)
         if failures and not invoices:
-            raise UserError(refused)
+            return self._refused(refused)
         action = self._action_open_invoices(invoices)
         if failures:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "warning",
-                    "sticky": True,
-                    "title": _("Some jobs were not invoiced"),
-                    "message": refused,
-                    "next": action,
-                },
-            }
+            return self._told("warning", _("Some jobs were not invoiced"), refused, action)
         return action
+
+    def _refused(self, message):
+        """Nothing was invoiced: the dialog closes and the reason stays on screen until dismissed.
+
+        Nothing is left to roll back: a job is refused before anything is
+        done, and each job's invoicing is rolled back to its savepoint.
+        """
+        return self._told("danger", _("Nothing was invoiced"), message, {"type": "ir.actions.act_window_close"})
+
+    @staticmethod
+    def _told(kind, title, message, then):
+        """:return: a notification that stays until dismissed, then the action ``then``"""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "sticky": True, "title": title, "message": message, "next": then},
+        }
 
     def _action_open_invoices(self, invoices):
         action = self.env["ir.actions.actions"]._for_xml_id("account.action_move_out_invoice_type")

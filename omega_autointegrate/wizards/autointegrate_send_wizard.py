@@ -41,6 +41,11 @@ class AutoIntegrateSendWizard(models.TransientModel):
     fleet_decided_at = fields.Datetime(related="repair_id.fleet_decided_at")
     fleet_approved_total = fields.Monetary(related="repair_id.fleet_approved_total")
     can_submit = fields.Boolean(compute="_compute_can_submit")
+    can_send_again = fields.Boolean(
+        compute="_compute_can_submit",
+        help="The fleet decided on the RO as the job still is, and did not approve all of it as asked: the shop "
+             "may have it looked at again, unchanged (with notes saying why).",
+    )
     # before submitting: what the fleet's rules say of it, what it changes, the documents sent with it
     check_verdict = fields.Selection(
         [("auto", "Will be auto-approved"), ("review", "Reviewed by the fleet"), ("risk", "Likely to be refused")],
@@ -115,12 +120,18 @@ class AutoIntegrateSendWizard(models.TransientModel):
             ],
         }
 
-    @api.depends("repair_id.fleet_ro_id", "repair_id.fleet_needs_resubmit", "repair_id.fleet_status")
+    @api.depends("repair_id.fleet_ro_id", "repair_id.fleet_needs_resubmit", "repair_id.fleet_status",
+                 "repair_id.fleet_changed", "line_ids.fleet_status")
     def _compute_can_submit(self):
         for wizard in self:
             repair = wizard.repair_id
-            wizard.can_submit = repair.fleet_status not in CLOSED_STATUSES and (
-                not repair.fleet_ro_id or repair.fleet_needs_resubmit
+            open_ro = repair.fleet_status not in CLOSED_STATUSES
+            wizard.can_send_again = open_ro and bool(repair.fleet_ro_id) and not repair.fleet_changed and (
+                repair.fleet_status in ("denied", "partially_approved", "info_requested")
+                or any(line.fleet_status in ("adjusted", "denied") for line in wizard.line_ids)
+            )
+            wizard.can_submit = open_ro and (
+                not repair.fleet_ro_id or repair.fleet_needs_resubmit or wizard.can_send_again
             )
 
     def _check_lines(self):
@@ -153,7 +164,7 @@ class AutoIntegrateSendWizard(models.TransientModel):
             if missing:
                 html += Markup("<p><b>%s</b></p><ul>%s</ul>") % (
                     _("Documents the fleet needs, not sent:"),
-                    Markup("").join(Markup("<li>%s</li>") % _(
+                    Markup("").join(Markup("<li>%s</li>") % wizard.env._(
                         "%(kind)s for “%(line)s”", kind=kinds.get(kind, kind),
                         line=(line["description"] or line["line_ref"]).splitlines()[0]) for kind, line in missing))
             wizard.check_verdict = verdict
@@ -199,7 +210,17 @@ class AutoIntegrateSendWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
+            # its lines' columns, reasons included, fit a screen 1440 pixels wide
+            "context": {"dialog_size": "extra-large"},
         }
+
+    def action_send_again(self):
+        """SEND AGAIN: the RO as it is, for the fleet to look at again (with the notes typed)."""
+        self.ensure_one()
+        if not self.can_send_again:
+            raise UserError(_("%(job)s has nothing for the fleet to look at again: its RO is %(status)s.",
+                              job=self.repair_id.name, status=self.repair_id._fleet_status_label()))
+        return self.action_submit()
 
     def action_submit(self):
         """SUBMIT REPAIR ORDER."""

@@ -10,26 +10,29 @@ import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const ACCOUNT = "Enterprise Fleet Management";
-const REQUEST_NOTE = "Customer waits in the lobby: please approve today";
+export const REQUEST_NOTE = "Customer waits in the lobby: please approve today";
 const LINE_NOTE = "1.5 h includes the ADAS camera recalibration";
 const FLEET_LINE_NOTE = "Rate card allows 1.0 h for this glass";
-const DENIAL = "Labor exceeds 1.0 h rate card";
-const LABOR = "Install windshield";
-const GLASS = "Windshield FW05432 GTY";
+export const DENIAL = "Labor exceeds 1.0 h rate card";
+export const LABOR = "Install windshield";
+export const GLASS = "Windshield FW05432 GTY";
 const WALK_IN = "Walk-in Customer";
 const LABOR_CHANGED = "Install windshield and moulding";
 
 const tours = registry.category("web_tour.tours");
 
 /** The job's fleet status badge, above its title (not the lines' badges). */
-const JOB_BADGE = ".o_form_sheet > .o_field_widget[name=fleet_status] .badge";
-const MODAL = ".modal:not(.o_inactive_modal)";
+export const JOB_BADGE = ".o_form_sheet > .o_field_widget[name=fleet_status] .badge";
+export const MODAL = ".modal:not(.o_inactive_modal)";
 /** The labour row of the job's lines (by product) or of the dialog's (by description). */
-const laborRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${LABOR}))`;
+export const laborRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${LABOR}))`;
 /** The glass row of the job's lines (by product) or of the dialog's (by description). */
-const glassRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${GLASS}))`;
+export const glassRow = (list, column = "product_id") => `${list} .o_data_row:has(td[name=${column}]:contains(${GLASS}))`;
+/** The save control of a job that holds no unsaved change: SAVE AND SEND TO FLEET alone, no discard. */
+export const UNTOUCHED_RESUBMIT =
+    ".o_form_status_indicator:has(button.o_fleet_save_and_send):has(.o_form_status_indicator_buttons.invisible)";
 
-function editField(name, value, scope = ".o_form_view") {
+export function editField(name, value, scope = ".o_form_view") {
     return {
         content: `${name}: ${value}`,
         trigger: `${scope} .o_field_widget[name=${name}] input`,
@@ -66,7 +69,7 @@ function save() {
     ];
 }
 
-function closeDialog() {
+export function closeDialog() {
     return [
         { content: "close the dialog", trigger: `${MODAL} .modal-footer button:contains(Close)`, run: "click" },
         { content: "the dialog is closed", trigger: "body:not(:has(.modal))" },
@@ -85,7 +88,7 @@ function openJob() {
 }
 
 /** Fails the tour when `texts` of the cells `selector` miss `expected` or show `unexpected`. */
-function checkTexts(selector, expected, unexpected = []) {
+export function checkTexts(selector, expected, unexpected = []) {
     return function () {
         const texts = queryAll(selector).map((el) => el.textContent.trim());
         for (const text of expected) {
@@ -241,6 +244,15 @@ tours.add("autointegrate_tour_send", {
             trigger: ".o_form_view .o_field_widget[name=fleet_ro_id]:contains(AI-)",
         },
         { content: "at revision 1", trigger: ".o_form_view .o_field_widget[name=fleet_revision]:contains(1)" },
+        {
+            content: "the vehicle in the job's header",
+            trigger: ".o_form_view [name=fleet_vehicle_title]:contains(2022 Ford F-150 · 7ABC123)",
+        },
+        { content: "back to the jobs", trigger: ".o_breadcrumb .breadcrumb-item:first-child a", run: "click" },
+        {
+            content: "the vehicle in the jobs' list",
+            trigger: `.o_list_view .o_data_row:has(td[name=partner_id]:contains(${ACCOUNT})) td[name=fleet_vehicle]:contains(2022 Ford F-150 · 7ABC123)`,
+        },
     ],
 });
 
@@ -264,6 +276,10 @@ tours.add("autointegrate_tour_resubmit", {
         },
         ...closeDialog(),
         { content: "the job shows the fleet's status", trigger: `${JOB_BADGE}:contains(Partially approved)` },
+        {
+            content: "the job was not edited: SAVE AND SEND TO FLEET, no discard",
+            trigger: `.o_form_view:has(${JOB_BADGE}:contains(Partially approved)) ${UNTOUCHED_RESUBMIT}`,
+        },
         // FLEET COMMUNICATION of the job: every note
         {
             content: "Fleet Communication",
@@ -277,7 +293,12 @@ tours.add("autointegrate_tour_resubmit", {
                 REQUEST_NOTE,
                 LINE_NOTE,
                 FLEET_LINE_NOTE,
+                DENIAL,
             ]),
+        },
+        {
+            content: "the fleet's reason, with its line",
+            trigger: `${MODAL} .o_data_row:has(td[name=text]:contains(${DENIAL})):has(td[name=decision]:contains(Denied)) td[name=line_label]:contains(${LABOR})`,
         },
         {
             content: "line notes name their line",
@@ -288,15 +309,15 @@ tours.add("autointegrate_tour_resubmit", {
         { content: "Fleet tab", trigger: ".o_notebook a[name=fleet]", run: "click" },
         {
             content: "the labour line's comments",
-            trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} button[name=action_fleet_communication]`,
+            trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} button[name=action_fleet_communication]:contains(Fleet Communication)`,
             run: "click",
         },
         {
-            content: "only the labour line's notes",
+            content: "only the labour line's notes and reasons",
             trigger: `${MODAL} .o_field_widget[name=note_ids] td[name=text]:contains(${FLEET_LINE_NOTE})`,
             run: checkTexts(
                 `${MODAL} .o_field_widget[name=note_ids] td[name=text]`,
-                [LINE_NOTE, FLEET_LINE_NOTE],
+                [LINE_NOTE, FLEET_LINE_NOTE, DENIAL],
                 [REQUEST_NOTE]
             ),
         },
@@ -318,17 +339,17 @@ tours.add("autointegrate_tour_resubmit", {
         {
             content: "the labour line is awaiting the fleet, at 1.0",
             trigger: `${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=fleet_status]:contains(Awaiting fleet)`,
-            run: checkTexts(`${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=product_uom_qty]`, ["1.00"]),
+            run: checkTexts(`${laborRow(".o_field_widget[name=fleet_line_ids]")} td[name=product_uom_qty]`, ["1.000"]),
         },
     ],
 });
 
 const JOB_ROW = `.o_list_view .o_data_row:has(td[name=partner_id]:contains(${ACCOUNT}))`;
 
-/** Select the job in the list, Action > Invoice, YES. */
-function invoiceFromList() {
+/** Select the job of `row` in the list, Action > Invoice, YES. */
+export function invoiceFromList(row = JOB_ROW) {
     return [
-        { content: "select the job", trigger: `${JOB_ROW} .o_list_record_selector input`, run: "click" },
+        { content: "select the job", trigger: `${row} .o_list_record_selector input`, run: "click" },
         { content: "Actions", trigger: ".o_control_panel .o_cp_action_menus button:has(.fa-cog)", run: "click" },
         { content: "Invoice", trigger: ".o-dropdown--menu .o-dropdown-item:contains(/^\\s*Invoice\\s*$/)", run: "click" },
         { content: "YES", trigger: `${MODAL} .modal-footer button.btn-primary:contains(/^\\s*yes\\s*$/)`, run: "click" },
@@ -372,16 +393,25 @@ tours.add("autointegrate_tour_reapproval", {
         },
         { content: "back to the jobs", trigger: ".o_breadcrumb .breadcrumb-item:first-child a", run: "click" },
         // unapproved work is not invoiced
-        { content: "the job awaits the fleet", trigger: `${JOB_ROW} td[name=fleet_status]:contains(Awaiting fleet)` },
+        {
+            content: "the job awaits the fleet",
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(Awaiting fleet)`,
+        },
         ...invoiceFromList(),
         {
             content: "refused: the fleet has not approved it",
-            trigger: `${MODAL} .modal-body:contains(The fleet has not approved):contains(it cannot be invoiced)`,
+            trigger: ".o_notification:contains(The fleet has not approved):contains(it cannot be invoiced)",
         },
-        { content: "close the message", trigger: `${MODAL} .modal-footer button.o-default-button`, run: "click" },
-        { content: "NO", trigger: `${MODAL} .modal-footer button.btn-secondary:contains(No)`, run: "click" },
-        { content: "no dialog left", trigger: "body:not(:has(.modal))" },
-        { content: "still awaiting the fleet", trigger: `${JOB_ROW} td[name=fleet_status]:contains(Awaiting fleet)` },
+        { content: "the Invoice dialog is closed", trigger: "body:not(:has(.modal))" },
+        {
+            content: "still awaiting the fleet",
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(Awaiting fleet)`,
+        },
+        {
+            content: "dismiss the message",
+            trigger: ".o_notification:contains(The fleet has not approved) .o_notification_close",
+            run: "click",
+        },
     ],
 });
 
@@ -391,7 +421,7 @@ tours.add("autointegrate_tour_invoice", {
     steps: () => [
         {
             content: "the job is approved",
-            trigger: `${JOB_ROW} td[name=fleet_status]:contains(/^\\s*Approved\\s*$/)`,
+            trigger: `${JOB_ROW} td[name=fleet_display_status]:contains(/^\\s*Approved\\s*$/)`,
         },
         ...invoiceFromList(),
         { content: "the invoice opens", trigger: ".o_form_view .o_field_widget[name=invoice_line_ids]" },
