@@ -1,6 +1,7 @@
 from . import (
     test_accounts,
     test_communication,
+    test_error_messages,
     test_hostile_input,
     test_invoicing,
     test_live_status,
