@@ -20,7 +20,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
-from ..const import APPROVED_STATUSES, CLOSED_STATUSES, FLEET_STATUSES, INVOICEABLE_LINE_STATUSES
+from ..const import (
+    APPROVED_STATUSES,
+    CLOSED_STATUSES,
+    FLEET_INVOICE_WAITING,
+    FLEET_STATUSES,
+    INVOICEABLE_LINE_STATUSES,
+)
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import bodies, formatting
 from ..tools import describe_problems, user_error
@@ -469,8 +475,8 @@ class RepairOrder(models.Model):
             state = self.company_id._autointegrate_client(self, max_attempts=2).get_ro(self.fleet_ro_id)
         except ai.AutoIntegrateError as error:
             _logger.info("Could not refresh fleet RO %s: %s", self.fleet_ro_id, error)
-            return _("The fleet could not be reached, so what is shown may be out of date. %(error)s",
-                     error=error.message)
+            return _("The fleet's current status could not be read, so what is shown may be out of date. "
+                     "%(error)s", error=error.message)
         self._fleet_apply_state(state)
         return False
 
@@ -575,6 +581,9 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        # a state naming the invoice the fleet holds settles an invoice whose answer was lost
+        self.env["account.move"]._fleet_settle_invoices(
+            {repair: state for repair, state in todo if state.get("invoice")})
         return repairs
 
     @api.model
@@ -732,6 +741,19 @@ class RepairOrder(models.Model):
                      "invoicing it.", job=self.name)
         return False
 
+    def _fleet_waiting_refusal(self):
+        """:return: why this job cannot be invoiced while one of its posted
+        invoices waits for the fleet's answer, or ``False`` (a query: asked
+        by the gate and the Invoice action, not per line)"""
+        self.ensure_one()
+        waiting = self.env["account.move"].sudo().search([
+            ("fleet_repair_id", "=", self.id), ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+            ("fleet_invoice_status", "in", FLEET_INVOICE_WAITING)], limit=1)
+        if not waiting:
+            return False
+        return _("Invoice %(invoice)s of %(job)s waits for the fleet's answer (it is sent again automatically): "
+                 "the job cannot be invoiced again meanwhile.", invoice=waiting.name, job=self.name)
+
     def _fleet_invoice_problems(self, invoice):
         """The posting gate of this job's work: every posting of a customer
         invoice holding it goes through here (``account.move._post``: the Post
@@ -744,7 +766,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         lines = invoice.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         problems = []
-        refusal = self._fleet_invoice_refusal()
+        refusal = self._fleet_invoice_refusal() or self._fleet_waiting_refusal()
         if refusal:
             problems.append(refusal)
         totals = {}  # sale line -> [quantity in its unit, amount, invoice lines]
@@ -797,7 +819,7 @@ class RepairOrder(models.Model):
         if not self.sale_order_id:
             raise UserError(_("%(job)s has no quotation: create it (Create Quotation) before invoicing the job.",
                               job=self.name))
-        refusal = self.sudo()._fleet_invoice_refusal()
+        refusal = self.sudo()._fleet_invoice_refusal() or (self.is_autointegrate and self._fleet_waiting_refusal())
         if refusal:
             raise UserError(refusal)
         order = self.sale_order_id
@@ -815,9 +837,9 @@ class RepairOrder(models.Model):
 
     def _fleet_invoice_job(self):
         """Invoice this job: confirm its quotation, create the invoice of what
-        is left to invoice, post it with the job's draft invoices. Posting an
-        AutoIntegrate job's invoice sends it to the fleet
-        (:meth:`account.move._post`).
+        is left to invoice, post it with the job's draft invoices. An
+        AutoIntegrate job's posted invoice is sent to the fleet once the
+        posting is committed (:meth:`account.move._post`).
 
         :return: the posted invoices
         """

@@ -3,6 +3,7 @@ from . import (
     test_communication,
     test_error_messages,
     test_hostile_input,
+    test_invoice_answers,
     test_invoicing,
     test_live_status,
     test_performance,

@@ -238,6 +238,23 @@ class FlowMixin:
     def line(self, repair, product):
         return repair.sale_order_id.order_line.filtered(lambda line: line.product_id == product)
 
+    def after_commit(self):
+        """What Odoo does when the test's "request" ends: the commit (its precommit hooks: the tracking
+        and chatter entries), then the work queued after it, each piece in a cursor of its own, as a
+        server runs it (the test's cursor serves them, as in an HttpCase). Posted fleet invoices are
+        sent to the fleet then."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        entered = not self.registry.in_test_mode()
+        if entered:
+            self.registry.enter_test_mode(self.env.cr)
+        try:
+            self.env.cr.postcommit.run()
+        finally:
+            if entered:
+                self.registry.leave_test_mode()
+        self.env.invalidate_all()
+
     def fleet_deny_labor(self, repair, reason, **body):
         """The fleet approves the windshield's line and denies the labour's, saying why."""
         return self.fleet_decide(repair, {
