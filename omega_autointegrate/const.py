@@ -53,6 +53,10 @@ ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
 
 #: the largest webhook body taken (contract 7)
 MAX_BODY_BYTES = 1024 * 1024
+#: how long a webhook event of an RO no job knows is kept (its submission may not have committed yet)
+EVENT_ORPHAN_DAYS = 7
+#: when the cron tries again the events whose job was busy (seconds)
+EVENT_RETRY_S = 10
 
 #: the fleet status of a posted invoice (contract 6.1): sent after the posting's commit, retried until answered
 FLEET_INVOICE_STATUSES = [

@@ -460,6 +460,8 @@ class RepairOrder(models.Model):
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self.write(vals)
+        # webhooks the fleet sent while this waited for its answer: applied now the job knows its RO
+        self.env["autointegrate.event"]._apply_waiting_of(self)
         return True
 
     def _fleet_refresh(self):

@@ -15,4 +15,5 @@ from . import (
     test_settings,
     test_standalone,
     test_tour,
+    test_webhook_burst,
 )
