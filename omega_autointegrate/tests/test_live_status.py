@@ -380,6 +380,10 @@ class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(open_job.fleet_status, "denied")
         self.assertEqual(closed_job.fleet_status, "cancelled")
         self.assertTrue(self.company.autointegrate_reconciled_at)
+        # each read is logged under its job
+        read = self.env["autointegrate.exchange"].search(
+            [("endpoint", "=", f"GET /v1/repair-orders/{open_job.fleet_ro_id}")], order="id desc", limit=1)
+        self.assertEqual(read.repair_id, open_job)
 
 
 @tagged("post_install", "-at_install")
