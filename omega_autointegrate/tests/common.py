@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 from unittest import SkipTest
+from unittest.mock import patch
 
 import requests
 
@@ -123,6 +124,12 @@ class SimulatorMixin:
         self.simulator.reset(tokens=True)
         # the reset revoked every token: start each test without a cached one
         DEFAULT_TOKEN_CACHE.clear()
+
+    def without_backoff(self):
+        """The client's waits between tries are not waited for the rest of the test (outcomes, not patience)."""
+        patcher = patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     @classmethod
     def admin_post(cls, path, body=None):

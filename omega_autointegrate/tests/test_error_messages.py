@@ -4,12 +4,10 @@ fleet may have acted; trying again is safe and never does it twice), or
 refused (what to fix)."""
 
 import socket
-from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..lib import autointegrate as ai
 from ..lib.autointegrate.client import DEFAULT_TOKEN_CACHE
 from .common import AutoIntegrateFlowCase
 
@@ -18,13 +16,18 @@ from .common import AutoIntegrateFlowCase
 class TestErrorMessages(AutoIntegrateFlowCase):
     def setUp(self):
         super().setUp()
-        patcher = patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.without_backoff()
 
-    def send_error(self, repair):
-        with self.assertRaises(UserError) as info, self.env.cr.savepoint():
-            repair._fleet_send()
+    def send_error(self, repair, faults=None):
+        """:return: the message of the ``UserError`` sending ``repair`` meets (with ``faults`` at the fleet)"""
+        if faults:
+            self.company._autointegrate_client().fetch_token()  # the token is not what gets lost
+            self.simulator.set_faults(faults)
+        try:
+            with self.assertRaises(UserError) as info, self.env.cr.savepoint():
+                repair._fleet_send()
+        finally:
+            self.simulator.set_faults({})
         return str(info.exception)
 
     def test_nothing_sent_says_check_the_url_and_the_network(self):
@@ -40,12 +43,7 @@ class TestErrorMessages(AutoIntegrateFlowCase):
 
     def test_sent_without_an_answer_says_the_fleet_may_have_acted_and_trying_again_is_safe(self):
         repair = self.make_job()
-        self.company._autointegrate_client().fetch_token()  # the token is not what gets lost
-        self.admin_post("/faults", {"drop_after_processing_next": 10, "path_prefix": "/v1/"})
-        try:
-            message = self.send_error(repair)
-        finally:
-            self.admin_post("/faults", {})
+        message = self.send_error(repair, {"drop_after_processing_next": 10, "path_prefix": "/v1/"})
         self.assertIn("The request reached AutoIntegrate but its answer was lost", message)
         self.assertIn("the fleet may already have acted on it. Trying again is safe: the same request is never "
                       "done twice.", message)
@@ -59,12 +57,7 @@ class TestErrorMessages(AutoIntegrateFlowCase):
     def test_a_timeout_after_sending_is_no_answer_either(self):
         repair = self.make_job()
         self.env["ir.config_parameter"].sudo().set_param("omega_autointegrate.read_timeout", "0.2")
-        self.company._autointegrate_client().fetch_token()
-        self.admin_post("/faults", {"delay_s": 0.5, "path_prefix": "/v1/"})
-        try:
-            message = self.send_error(repair)
-        finally:
-            self.admin_post("/faults", {})
+        message = self.send_error(repair, {"delay_s": 0.5, "path_prefix": "/v1/"})
         self.assertIn("its answer was lost", message)
         self.assertIn("Trying again is safe", message)
         self.assertNotIn("could not be reached", message)
@@ -77,10 +70,6 @@ class TestErrorMessages(AutoIntegrateFlowCase):
         self.assertNotIn("could not be reached", message)
         self.assertNotIn("answer was lost", message)
         self.fleet_account.fleet_company_code = "ENT-0042"
-        self.admin_post("/faults", {"next": [422]})
-        try:
-            message = self.send_error(repair)
-        finally:
-            self.admin_post("/faults", {})
+        message = self.send_error(repair, {"next": [422]})
         self.assertIn(f"The fleet refused {repair.name}. Fix the following:", message)
         self.assertNotIn("could not be reached", message)

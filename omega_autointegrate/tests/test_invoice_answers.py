@@ -7,7 +7,6 @@ holds (the RO state's ``invoice``)."""
 
 import json
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -33,10 +32,7 @@ class TestLostInvoiceAnswers(AutoIntegrateFlowCase):
 
     def setUp(self):
         super().setUp()
-        # the client's backoff is not waited: these tests are about outcomes
-        patcher = patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.without_backoff()
         self.addCleanup(self.simulator.set_faults, {})
 
     # ------------------------------------------------------------ helpers

@@ -9,6 +9,7 @@ company's row), and clear its credentials afterwards.
 """
 
 import json
+import logging
 import random
 import threading
 import time
@@ -24,6 +25,8 @@ from ..lib import autointegrate as ai
 from ..lib.autointegrate import signing
 from .common import AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin
 from .test_reliability import CommittedJobMixin
+
+_logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET = "odoo-test-webhook"
 BURST_JOBS = 12
@@ -99,9 +102,7 @@ class TestWebhookBurstOverHttp(FleetStateMixin, FlowMixin, AutoIntegrateHttpCase
 class TestWebhookConcurrency(FleetStateMixin, CommittedJobMixin, AutoIntegrateFlowCase):
     def setUp(self):
         super().setUp()
-        patcher = patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.without_backoff()
 
     def committed_webhook_job(self, name):
         """A committed job of a company of its own, which signs its webhooks with a secret of its own."""
@@ -153,7 +154,9 @@ class TestWebhookConcurrency(FleetStateMixin, CommittedJobMixin, AutoIntegrateFl
             holder.close()
         self.assertEqual(sorted(status for status, _answer, _seconds in answers), [200] * 6)
         self.assertEqual(sorted(answer for _status, answer, _seconds in answers), ["duplicate"] * 3 + ["queued"] * 3)
-        self.assertLess(max(seconds for _status, _answer, seconds in answers), NO_WAIT_S)
+        slowest = max(seconds for _status, _answer, seconds in answers)
+        _logger.info("deliveries for a job held by another transaction: answered in at most %.3f s", slowest)
+        self.assertLess(slowest, NO_WAIT_S)
         # once the row is free, the cron applies them, oldest first: each a change of its own
         self.assertEqual(self.run_cron(ids), 1)  # one RO
 
@@ -187,6 +190,7 @@ class TestWebhookConcurrency(FleetStateMixin, CommittedJobMixin, AutoIntegrateFl
                                    env["repair.order"].browse(ids["repair"]).fleet_ro_id)
         (decided, (status, answer, seconds)), = delivered
         self.assertEqual((status, answer), (200, "queued"))
+        _logger.info("a webhook while its submission is in flight: answered in %.3f s", seconds)
         self.assertLess(seconds, NO_WAIT_S)
 
         def seen(env):
