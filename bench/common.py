@@ -183,14 +183,20 @@ def start_odoo_task(db, task, **kwargs):
 
 
 @contextlib.contextmanager
-def odoo_server(db, workers=2):
-    """Odoo serving HTTP on a free port (``--workers``), no cron; :yield: its base URL."""
+def odoo_server(db, workers=2, crons=False, env=None):
+    """Odoo serving HTTP on a free port (``--workers``; 0: the threaded server ``make demo`` runs); :yield:
+    its base URL.
+
+    :param crons: run Odoo's cron threads or workers as by default (else none)
+    :param env: environment variables of the server (``ODOO_MAX_HTTP_THREADS``...)
+    """
     port = free_port()
     log = open(RUN_DIR / f"bench-odoo-{db}.log", "w")  # noqa: SIM115 (closed below)
-    args = [f"--http-port={port}", f"--workers={workers}", "--max-cron-threads=0", "--log-level=warn",
+    args = [f"--http-port={port}", f"--workers={workers}", "--log-level=warn",
             f"--gevent-port={free_port()}", "--limit-time-real=600", "--limit-time-cpu=600",
-            f"--db-filter=^{db}$"]
-    proc = subprocess.Popen(odoo_bin_args(db, *args), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            f"--db-filter=^{db}$"] + ([] if crons else ["--max-cron-threads=0"])
+    proc = subprocess.Popen(odoo_bin_args(db, *args), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=dict(os.environ, **(env or {})))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120

@@ -73,3 +73,22 @@ ONLINE_PAYMENT_CONTEXT = "autointegrate_online_payment"
 
 #: the largest webhook body taken (contract 7)
 MAX_BODY_BYTES = 1024 * 1024
+#: how long a webhook event of an RO no job knows is kept (its submission may not have committed yet)
+EVENT_ORPHAN_DAYS = 7
+#: when the cron tries again the events whose job was busy (seconds)
+EVENT_RETRY_S = 10
+
+#: the fleet status of a posted invoice (contract 6.1): sent after the posting's commit, retried until answered
+FLEET_INVOICE_STATUSES = [
+    ("to_send", "To send to the fleet"),
+    ("sent", "Sent, no answer yet"),
+    ("approved", "Fleet approved"),
+    ("refused", "Refused by the fleet"),
+]
+#: fleet invoice statuses that wait for the fleet's answer (the cron sends them again)
+FLEET_INVOICE_WAITING = ("to_send", "sent")
+#: the first wait before a fleet invoice is sent again, doubled on each try up to the longest (seconds)
+FLEET_INVOICE_RETRY_S = 60
+FLEET_INVOICE_RETRY_MAX_S = 3600
+#: tries of one send right after the posting's commit (the user waits for them); the cron tries further
+FLEET_INVOICE_TRIES_AT_ONCE = 2

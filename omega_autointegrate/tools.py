@@ -98,10 +98,15 @@ def user_message(env, error, url=None):
                  error=error.message)
     if isinstance(error, ai.TransportError):
         if isinstance(error, ai.TLSError):
-            return _("The secure (TLS) connection to %(url)s failed. Check the API URL and the server's "
-                     "certificate.\n\nDetails: %(error)s", url=where, error=error.message)
-        return _("AutoIntegrate could not be reached at %(url)s. Check the API URL and the network, "
-                 "then try again.\n\nDetails: %(error)s", url=where, error=error.message)
+            return _("The secure (TLS) connection to %(url)s failed, so nothing was sent. Check the API URL "
+                     "and the server's certificate.\n\nDetails: %(error)s", url=where, error=error.message)
+        if not error.request_sent:
+            return _("AutoIntegrate could not be reached at %(url)s, so nothing was sent. Check the API URL "
+                     "and the network, then try again.\n\nDetails: %(error)s", url=where, error=error.message)
+        # sent, but the answer was lost: the fleet may have acted on it
+        return _("The request reached AutoIntegrate but its answer was lost (no answer in time, or the "
+                 "connection closed): the fleet may already have acted on it. Trying again is safe: the same "
+                 "request is never done twice.\n\nDetails: %(error)s", error=error.message)
     if isinstance(error, ai.AuthError):
         return _("AutoIntegrate refused the client ID or client secret. Check them in Settings > Repairs "
                  "> AutoIntegrate.")

@@ -55,4 +55,8 @@ else
 fi
 
 step "Odoo on http://localhost:$ODOO_PORT (login admin / admin) — Ctrl-C stops Odoo and the simulator"
+# Odoo's threaded server starts a thread per connection, each taking a database connection from a pool
+# of db_maxconn (64): a burst of fleet webhooks (or of anything) beyond that is answered 500 "connection
+# pool is full" before any addon runs. Odoo's own bound: "auto" is half the pool (docs/reliability.md).
+export ODOO_MAX_HTTP_THREADS=${ODOO_MAX_HTTP_THREADS:-auto}
 odoo_bin -d "$DB" --addons-path="$ODOO_ADDONS" --http-port="$ODOO_PORT" --db-filter="^$DB\$"

@@ -7,30 +7,59 @@ posts the invoices ``sale`` made for the paid orders). So the gate is
 called there: a customer invoice holding AutoIntegrate work is posted only
 when that work is what the fleet approved (the rule is the job's, in
 ``repair.order._fleet_invoice_problems``; the Invoice action asks its
-``_fleet_invoice_refusal`` before it creates anything), and posting it
-sends it to the fleet (contract 6.1), in the same transaction. A refusal or
-a failure raises ``UserError``, so nothing stays half done: the caller's
-transaction (or the cron's savepoint) rolls the posting back, and because
-the call's idempotency key is derived from its body, posting again replays
-the fleet's stored answer instead of invoicing twice.
+``_fleet_invoice_refusal`` before it creates anything). A refusal raises
+``UserError`` and nothing is posted.
+
+Posting does not wait for the fleet. The posted invoice is committed with
+its fleet invoice (contract 6.1) frozen on it (``fleet_invoice_body``, which
+names the invoice: its number is never given to another invoice, so the
+fleet can never hold two ROs under one number), then sent right after the
+commit, in a cursor of its own (``_fleet_send_after_commit``), and again by
+a cron until the fleet answered: the same body each time, so the same
+idempotency key, and a retry never invoices twice. The invoice shows the
+fleet's answer (``fleet_invoice_status``: to send, sent without an answer
+yet, fleet approved, refused). A lost answer is also settled from any RO
+state that names the invoice the fleet holds (webhook, poll, reconciliation,
+a read): see ``_fleet_settle_invoices``. A refusal is a badge, a message in
+the invoice's and the job's chatter and a to-do; the invoice is never
+rolled back because of the fleet. The job turns *Invoiced* when the fleet's
+RO is completed, that is when the fleet accepted.
 
 The online-payment flow must not raise (it would break the processing of a
-payment the customer made): there, invoices holding AutoIntegrate work are
-left in draft with a note (see ``payment.transaction``).
+payment the customer made): there, invoices the gate refuses are left in
+draft with a note (see ``payment.transaction``); the others are posted and
+sent as any posting.
 """
 
+import json
 import logging
+from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, format_datetime
 
-from ..const import ONLINE_PAYMENT_CONTEXT
+from ..const import (
+    FLEET_INVOICE_RETRY_MAX_S,
+    FLEET_INVOICE_RETRY_S,
+    FLEET_INVOICE_STATUSES,
+    FLEET_INVOICE_TRIES_AT_ONCE,
+    FLEET_INVOICE_WAITING,
+    ONLINE_PAYMENT_CONTEXT,
+)
 from ..lib import autointegrate as ai
-from ..lib.autointegrate import formatting
-from ..tools import describe_problems, user_error
+from ..lib.autointegrate import bodies, formatting
+from ..tools import describe_problems, user_message
+
+#: postcommit data: the ids of the invoices posted in the transaction, sent once it is committed
+TO_SEND = "omega_autointegrate.invoices_to_send"
+#: the cron that sends again what the fleet has not answered
+SEND_CRON = "omega_autointegrate.ir_cron_autointegrate_send_invoices"
 
 _logger = logging.getLogger(__name__)
 
@@ -38,8 +67,10 @@ _logger = logging.getLogger(__name__)
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "autointegrate.chatter.mixin", "autointegrate.fleet.state.mixin"]
-    # stamped by the job's quotation (sale's invoicing runs in sudo) and by the fleet's answer
-    _fleet_state_fields = ("fleet_repair_id", "fleet_authorization_number", "fleet_invoice_status")
+    # stamped by the job's quotation (sale's invoicing runs in sudo), at posting and by the fleet's answer
+    _fleet_state_fields = ("fleet_repair_id", "fleet_authorization_number", "fleet_invoice_status",
+                           "fleet_invoice_message", "fleet_invoice_body", "fleet_invoice_tries",
+                           "fleet_invoice_next_try")
 
     fleet_repair_id = fields.Many2one(
         "repair.order", string="AutoIntegrate Job", copy=False, readonly=True, index="btree_not_null",
@@ -50,9 +81,21 @@ class AccountMove(models.Model):
         help="The fleet's authorization number of the invoiced work; printed on the invoice.",
     )
     fleet_invoice_status = fields.Selection(
-        [("approved", "Fleet approved")], copy=False, readonly=True,
-        tracking=True, help="Fleet approved: the fleet accepted this invoice through AutoIntegrate.",
+        FLEET_INVOICE_STATUSES, copy=False, readonly=True, tracking=True,
+        index="btree_not_null",
+        help="Where the fleet stands on this invoice: to send (it will be sent to the fleet), sent without an "
+             "answer yet (it is sent again automatically, never twice), fleet approved (the fleet accepted it), "
+             "refused (the fleet's answer says why).",
     )
+    fleet_invoice_message = fields.Text(
+        string="Fleet's Answer", copy=False, readonly=True,
+        help="What the fleet answered to this invoice, or why it has not answered yet.",
+    )
+    # the invoice as sent to the fleet (contract 6.1), frozen at posting: every try sends the same
+    # bytes, so the same idempotency key
+    fleet_invoice_body = fields.Text(copy=False, readonly=True)
+    fleet_invoice_tries = fields.Integer(copy=False, readonly=True)
+    fleet_invoice_next_try = fields.Datetime(copy=False, readonly=True)
 
     # ---------------------------------------------------------------- gate
     def _fleet_job(self):
@@ -107,7 +150,7 @@ class AccountMove(models.Model):
         return "\n\n".join(parts)
 
     def _fleet_defer(self, problems=()):
-        """Leave this invoice in draft, say why in its chatter and the log.
+        """Leave this invoice in draft, say why (the gate's problems) in its chatter and the log.
 
         Its payment transactions are unlinked from it: ``account_payment``
         reconciles a transaction's payment with the transaction's invoices
@@ -122,9 +165,9 @@ class AccountMove(models.Model):
             self.sudo().transaction_ids = [Command.clear()]
         reasons = Markup("").join(Markup("<li>%s</li>") % problem for problem in problems)
         body = Markup("%s%s%s") % (
-            _("Not posted with the online payment: this invoice holds work of AutoIntegrate job %(jobs)s. "
-              "AutoIntegrate invoices are posted from the job (Invoice), which sends them to the fleet.",
-              jobs=", ".join(jobs.mapped("name")) or "-"),
+            _("Not posted with the online payment: this invoice holds work of AutoIntegrate job %(jobs)s that "
+              "may not be invoiced now (see below). Post it from the job (Invoice) once the fleet approved the "
+              "work; posting sends it to the fleet.", jobs=", ".join(jobs.mapped("name")) or "-"),
             Markup(" %s") % _("The payment of %(transactions)s is kept as the customer's outstanding payment: "
                               "reconcile it with this invoice once the invoice is posted.",
                               transactions=", ".join(transactions.mapped("reference"))) if transactions else "",
@@ -137,14 +180,13 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         problems = self._fleet_posting_problems()
-        if self.env.context.get(ONLINE_PAYMENT_CONTEXT):
-            # The online-payment flow: never raise there. Every invoice holding
-            # AutoIntegrate work (or refused) stays in draft with a note.
-            deferred = self.filtered(
-                lambda m: m in problems or (m.move_type == "out_invoice" and m._fleet_job())
-            )
+        online = self.env.context.get(ONLINE_PAYMENT_CONTEXT)
+        if online:
+            # The online-payment flow: never raise there. An invoice the gate
+            # refuses stays in draft with a note; the others are posted.
+            deferred = self.filtered(lambda m: m in problems)
             for move in deferred:
-                move._fleet_defer(problems.get(move, ()))
+                move._fleet_defer(problems[move])
             to_post = self - deferred
             if not to_post:
                 return to_post
@@ -153,10 +195,7 @@ class AccountMove(models.Model):
             if problems:
                 raise UserError(self._fleet_problems_message(problems))
             posted = super()._post(soft)
-        for move in posted.filtered(lambda m: m.move_type == "out_invoice"):
-            job = move._fleet_job()
-            if job:
-                move._fleet_send_invoice(job)
+        posted._fleet_queue_invoices(check=not online)
         return posted
 
     # ------------------------------------------------------ fleet invoice
@@ -192,36 +231,214 @@ class AccountMove(models.Model):
             body["odometer"] = job.fleet_odometer
         return body
 
-    def _fleet_send_invoice(self, job):
-        """Send this posted invoice to the fleet and store its answer.
+    # ---------------------------------------------- sent after the commit
+    def _fleet_queue_invoices(self, check=True):
+        """Freeze the fleet invoice of these posted invoices that hold an
+        AutoIntegrate job's work, and send them once the posting is committed.
 
-        :param job: the AutoIntegrate job (sudo) whose work it holds
-        :raise UserError: the fleet refused it (the offending lines named) or
-            could not be reached; the caller's transaction rolls back
+        :param check: refuse a fleet invoice that breaks the contract
+            (``UserError``: the posting rolls back before the fleet saw its number)
+        """
+        now = fields.Datetime.now()
+        queued = self.browse()
+        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
+            job = move._fleet_job()
+            if not job:
+                continue
+            body = move._fleet_invoice_body(job)
+            details = bodies.validate_invoice_body(body)
+            if details and check:
+                labels = {ref: label for ref, _qty, _amount, label in move._fleet_invoice_lines(job)}
+                raise UserError(_("%(invoice)s cannot be sent to the fleet of %(job)s. Fix the following:\n"
+                                  "%(problems)s", invoice=move.name, job=job.name,
+                                  problems=describe_problems(self.env, details, body, job, labels)))
+            # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
+            move.with_context(skip_invoice_sync=True)._fleet_write_state({
+                "fleet_repair_id": job.id,
+                "fleet_invoice_status": "to_send",
+                "fleet_invoice_body": formatting.canonical_json(body),
+                "fleet_invoice_message": False,
+                "fleet_invoice_tries": 0,
+                "fleet_invoice_next_try": now,
+                "fleet_authorization_number": job.fleet_authorization_number or move.fleet_authorization_number,
+            })
+            queued |= move
+        if queued:
+            queued._fleet_send_after_commit()
+
+    def _fleet_send_after_commit(self):
+        """Send these invoices once this transaction is committed, in a cursor
+        of its own (the invoices of one transaction in one go, in order); the
+        cron sends what this leaves unanswered."""
+        data = self.env.cr.postcommit.data
+        if TO_SEND not in data:
+            data[TO_SEND] = []
+            context = {key: self.env.context[key] for key in ("lang", "tz") if self.env.context.get(key)}
+            self.env.cr.postcommit.add(partial(_send_committed, self.env.registry, self.env.uid, context,
+                                               data[TO_SEND]))
+        data[TO_SEND].extend(self.ids)
+
+    def _fleet_send_invoices(self, max_attempts=None, refused=False):
+        """Send each of these posted invoices that waits for the fleet's answer
+        (with ``refused``: or that the fleet refused), unless another
+        transaction is sending it right now.
+
+        :param max_attempts: the client's tries of each (default: its own)
+        :return: the invoices sent
+        """
+        sent = self.browse()
+        for move in self:
+            if move._fleet_claim(refused):
+                move._fleet_send_invoice(move.sudo().fleet_repair_id, max_attempts)
+                sent |= move
+        return sent
+
+    def _fleet_claim(self, refused=False):
+        """Lock this invoice's row when it still waits for the fleet's answer
+        (posted, to send or sent; with ``refused``: or refused). Never waits: an
+        invoice another transaction is sending, or has just sent, is skipped.
+
+        :return: whether this transaction may send it or settle it
         """
         self.ensure_one()
-        job._fleet_lock()
-        body = self._fleet_invoice_body(job)
-        company = job.company_id
-        client = company._autointegrate_client()
+        statuses = (*FLEET_INVOICE_WAITING, "refused") if refused else FLEET_INVOICE_WAITING
+        self.flush_recordset(["state", "fleet_invoice_status"])
         try:
+            with self.env.cr.savepoint(flush=False):
+                # a lock taken, or a row changed since this transaction began, is the expected answer
+                # here, not an error for the log
+                self.env.cr.execute(SQL(
+                    "SELECT id FROM account_move WHERE id = %s AND state = 'posted' AND fleet_invoice_status IN %s "
+                    "FOR NO KEY UPDATE NOWAIT", self.id, tuple(statuses)), log_exceptions=False)
+                claimed = bool(self.env.cr.fetchone())
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            return False
+        self.invalidate_recordset(["state", "fleet_invoice_status"])
+        return claimed
+
+    def _fleet_send_invoice(self, job, max_attempts=None):
+        """Send this posted invoice to the fleet and store its answer. The body
+        is the one frozen at posting, so every try carries the same
+        idempotency key: the fleet replays its answer instead of invoicing
+        twice. Nothing is raised for the fleet's sake: the answer, or why
+        there is none, is stored on the invoice (see ``fleet_invoice_status``).
+
+        :param job: the AutoIntegrate job (sudo) whose work it holds
+        :param max_attempts: the client's tries (default: its own)
+        :return: the invoice's fleet status once answered
+        """
+        self.ensure_one()
+        move = self.sudo()
+        body = json.loads(move.fleet_invoice_body) if move.fleet_invoice_body else move._fleet_invoice_body(job)
+        company = job.company_id
+        url = company._autointegrate_account().api_url
+        try:
+            # the job's client: every exchange-log row of the invoice names its job
+            client = company._autointegrate_client(job, **({"max_attempts": max_attempts} if max_attempts else {}))
             state = client.invoice(job.fleet_ro_id, body)
         except ai.ValidationError as error:
-            labels = {ref: label for ref, _qty, _amount, label in self._fleet_invoice_lines(job)}
-            raise UserError(_("The fleet refused invoice %(invoice)s of %(job)s:\n%(problems)s",
-                              invoice=self.name, job=job.name,
-                              problems=describe_problems(self.env, error.details, body, job, labels))) from error
-        except ai.InvalidStateError as error:
-            state = self._fleet_invoice_conflict(job, client, error)
+            labels = {ref: label for ref, _qty, _amount, label in move._fleet_invoice_lines(job)}
+            move._fleet_invoice_refused(job, _(
+                "The fleet refused invoice %(invoice)s of %(job)s:\n%(problems)s", invoice=move.name, job=job.name,
+                problems=describe_problems(self.env, error.details, body, job, labels)), client)
+        except ai.ConflictError as error:
+            move._fleet_invoice_conflict(job, client, error)
+        except (ai.TransientError, ai.AuthError) as error:
+            # the fleet may have acted when the request was sent, or it answered something unreadable
+            sent = isinstance(error, ai.ProtocolError) or (isinstance(error, ai.TransportError) and error.request_sent)
+            move._fleet_invoice_unanswered(user_message(self.env, error, url), sent)
         except ai.AutoIntegrateError as error:
-            raise user_error(self.env, error, client.base_url) from error
-        job._fleet_apply_state(state)
-        # header bookkeeping only: account's resynchronisation of the invoice's lines has nothing to do
+            move._fleet_invoice_refused(job, user_message(self.env, error, url))
+        except UserError as error:  # the account is not configured (any more)
+            move._fleet_invoice_unanswered(error.args[0], False)
+        else:
+            move._fleet_invoice_accepted(job, state, apply=True)
+        return move.fleet_invoice_status
+
+    def _fleet_invoice_conflict(self, job, client, error):
+        """409 on the invoice: the fleet's RO is not invoiceable now. The RO
+        state it carries (or a read of it) names the invoice the fleet holds
+        (contract 4.4): this one means an earlier answer was lost, which is
+        success; another one, or none, is a refusal."""
+        state = error.state
+        if state is None:
+            try:
+                state = client.get_ro(job.fleet_ro_id)
+            except ai.AutoIntegrateError as read_error:
+                return self._fleet_invoice_unanswered(
+                    user_message(self.env, read_error, client.base_url), False)
+        held = (state.get("invoice") or {}).get("invoice_number")
+        if held == self.name:
+            return self._fleet_invoice_accepted(job, state, apply=True)
+        if held:
+            return self._fleet_invoice_refused(job, self._fleet_other_invoice_reason(job, held), state=state)
+        status = state.get("status")
+        label = dict(job._fields["fleet_status"]._description_selection(self.env)).get(status, status or "?")
+        return self._fleet_invoice_refused(job, _(
+            "The fleet cannot take invoice %(invoice)s of %(job)s now: its RO is %(status)s at the fleet. Once the "
+            "fleet approved the job again, send the invoice again (Send to Fleet); otherwise reverse it with a "
+            "credit note.", invoice=self.name, job=job.name, status=label), state=state)
+
+    def _fleet_other_invoice_reason(self, job, held):
+        return _("The fleet holds another invoice, %(other)s, for %(job)s (RO %(ro)s) and takes one invoice per "
+                 "RO: it did not take %(invoice)s. Reverse %(invoice)s with a credit note.",
+                 other=held, job=job.name, ro=job.fleet_ro_id, invoice=self.name)
+
+    @api.model
+    def _fleet_settle_invoices(self, states):
+        """Settle the invoices waiting for the fleet's answer from RO states
+        just stored on their jobs (webhook, poll, reconciliation, a read):
+        each names the invoice the fleet accepted (contract 4.4). The same
+        number: accepted (its answer was lost); another: refused. An invoice
+        another transaction is sending is left to it (it gets the answer).
+
+        :param states: ``{job: RO state}``, states that name an invoice
+        """
+        if not states:
+            return
+        by_job = {job.id: (job, state) for job, state in states.items()}
+        moves = self.sudo().search([
+            ("fleet_repair_id", "in", list(by_job)), ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+            ("fleet_invoice_status", "in", FLEET_INVOICE_WAITING)], order="id")
+        for move in moves:
+            if not move._fleet_claim():
+                continue
+            job, state = by_job[move.fleet_repair_id.id]
+            held = state["invoice"].get("invoice_number")
+            if held == move.name:
+                move._fleet_invoice_accepted(job, state)
+            else:
+                move._fleet_invoice_refused(job, move._fleet_other_invoice_reason(job, held))
+
+    def _fleet_apply_job_state(self, job, state):
+        """Store the fleet's RO state on the job, unless another transaction
+        stored one since this one began (a webhook, the poll: the job has it)."""
+        job.flush_model()
+        try:
+            # no flushing savepoint: it would end the tracking of what this transaction changed so far
+            with self.env.cr.savepoint(flush=False):
+                job._fleet_lock_rows(SQL("id = %s", job.id))
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            _logger.info("AutoIntegrate: RO %s of %s was stored by another transaction meanwhile", job.fleet_ro_id,
+                         job.name)
+            return
+        job._fleet_apply_states({job.id: state}, locked=True)
+
+    def _fleet_invoice_accepted(self, job, state, apply=False):
+        """The fleet accepted this invoice: say so on it and on its job.
+
+        :param apply: ``state`` is the fleet's answer, to store on the job (else the job has it)
+        """
+        self.ensure_one()
         self.with_context(skip_invoice_sync=True)._fleet_write_state({
-            "fleet_repair_id": job.id,
             "fleet_invoice_status": "approved",
-            "fleet_authorization_number": state.get("authorization_number") or job.fleet_authorization_number,
+            "fleet_invoice_message": _("The fleet accepted this invoice (RO %(ro)s).", ro=job.fleet_ro_id),
+            "fleet_invoice_next_try": False,
+            "fleet_authorization_number": (state.get("authorization_number") or job.fleet_authorization_number
+                                           or self.fleet_authorization_number),
         })
+        if apply:
+            self._fleet_apply_job_state(job, state)
         # said once in each chatter, in the entry that tracks what changed (see _fleet_say)
         self._fleet_say(Markup("<p>%s</p>") % _(
             "Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): the fleet approved the "
@@ -229,25 +446,115 @@ class AccountMove(models.Model):
         job._fleet_say(Markup("<p>%s</p>") % _(
             "Invoice %(invoice)s was sent to the fleet and approved; the fleet's RO is completed.", invoice=self.name))
 
-    def _fleet_invoice_conflict(self, job, client, error):
-        """409 on the invoice: the fleet's RO is not invoiceable. When it is
-        completed with this very invoice (an earlier answer was lost), that
-        is success; otherwise refuse.
+    def _fleet_invoice_refused(self, job, reason, client=None, state=None):
+        """The fleet refused this posted invoice: a badge, a message in the
+        invoice's and the job's chatter, a to-do for its salesperson (or the
+        job's responsible). The invoice stays posted: the shop reverses it, or
+        sends it again once the fleet changed its mind.
 
-        :return: the RO state
+        :param client: read the fleet's RO with it, so the job shows the fleet's current decisions
+        :param state: the fleet's RO state that came with the refusal, to store on the job
         """
-        try:
-            state = client.get_ro(job.fleet_ro_id)
-        except ai.AutoIntegrateError:
-            state = None
-        if state and state.get("status") == "completed" and state.get("invoice_number") == self.name:
-            return state
-        status = (state or {}).get("status")
-        label = dict(job._fields["fleet_status"]._description_selection(self.env)).get(status, status or "?")
-        raise UserError(_("The fleet cannot take invoice %(invoice)s of %(job)s now: its RO is %(status)s at the "
-                          "fleet. Open the job to see the fleet's current status.",
-                          invoice=self.name, job=job.name, status=label)) from error
+        self.ensure_one()
+        # first: the job's state, stored next, then finds no invoice waiting to settle
+        self.with_context(skip_invoice_sync=True)._fleet_write_state({
+            "fleet_invoice_status": "refused", "fleet_invoice_message": reason, "fleet_invoice_next_try": False})
+        if client:
+            try:
+                state = client.get_ro(job.fleet_ro_id)
+            except ai.AutoIntegrateError as error:
+                _logger.info("AutoIntegrate: could not read RO %s after its invoice was refused: %s",
+                             job.fleet_ro_id, error)
+        if state:
+            self._fleet_apply_job_state(job, state)
+        text = Markup("<br/>").join(reason.splitlines())
+        self._fleet_say(Markup("<p>%s</p><p>%s</p>") % (_("The fleet refused this invoice."), text))
+        job._fleet_say(Markup("<p>%s</p><p>%s</p>") % (
+            _("The fleet refused invoice %(invoice)s.", invoice=self.name), text))
+        user = self.invoice_user_id or job.user_id or self.env.user
+        self.activity_schedule("mail.mail_activity_data_todo", summary=_("The fleet refused this invoice"),
+                               note=text, user_id=user.id)
+
+    def _fleet_invoice_unanswered(self, message, sent):
+        """The fleet has not answered (it could not be reached, its answer was
+        lost, it is busy or the account is not set up): the cron sends the same
+        invoice again later, waiting longer each time.
+
+        :param sent: the request may have reached the fleet
+        """
+        self.ensure_one()
+        tries = self.fleet_invoice_tries + 1
+        next_try = fields.Datetime.now() + timedelta(
+            seconds=min(FLEET_INVOICE_RETRY_MAX_S, FLEET_INVOICE_RETRY_S * 2 ** (tries - 1)))
+        self.with_context(skip_invoice_sync=True)._fleet_write_state({
+            "fleet_invoice_status": "sent" if sent or self.fleet_invoice_status == "sent" else "to_send",
+            "fleet_invoice_tries": tries,
+            "fleet_invoice_next_try": next_try,
+            "fleet_invoice_message": _(
+                "The fleet has not answered yet. %(error)s\n\nThis invoice is sent again automatically (the same "
+                "invoice, which the fleet never takes twice), next at %(when)s, or now with Send to Fleet.",
+                error=message, when=format_datetime(self.env, next_try)),
+        })
+        self.env.ref(SEND_CRON).sudo()._trigger(at=next_try)
+
+    def action_fleet_send_invoice(self):
+        """SEND TO FLEET on posted invoices the fleet has not accepted: send
+        them now. Safe whatever happened before: the same invoice carries the
+        same key, so the fleet never takes it twice."""
+        self.check_access("write")
+        moves = self.filtered(lambda m: m.state == "posted" and m.fleet_invoice_status in
+                              (*FLEET_INVOICE_WAITING, "refused"))
+        if not moves:
+            raise UserError(_("There is nothing to send to the fleet: these invoices are not posted, not "
+                              "AutoIntegrate's, or approved by the fleet already."))
+        moves._fleet_send_invoices(refused=True)
+        waiting = moves.filtered(lambda m: m.fleet_invoice_status != "approved")
+        if waiting:
+            kind, title = "warning", _("Not approved by the fleet")
+            message = "\n\n".join(f"{move.name}: {move.fleet_invoice_message or ''}" for move in waiting)
+        else:
+            kind, title = "success", _("Approved by the fleet")
+            message = _("The fleet accepted %(invoices)s.", invoices=", ".join(moves.mapped("name")))
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": kind, "title": title, "message": message, "sticky": kind != "success",
+                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+
+    @api.model
+    def _cron_fleet_send_invoices(self, limit=20):
+        """Cron: send again the posted invoices the fleet has not answered whose time has come, the longest
+        waiting first; runs again at once while more are due."""
+        domain = [("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+                  ("fleet_invoice_status", "in", FLEET_INVOICE_WAITING),
+                  "|", ("fleet_invoice_next_try", "=", False), ("fleet_invoice_next_try", "<=", fields.Datetime.now())]
+        moves = self.sudo().search(domain, order="fleet_invoice_next_try, id", limit=limit)
+        sent = moves._fleet_send_invoices()
+        remaining = self.sudo().search_count(domain) if len(moves) == limit else 0
+        self.env["ir.cron"]._notify_progress(done=len(sent), remaining=remaining)
+        return sent
+
+    def button_draft(self):
+        # a number the fleet may have seen is never freed: an invoice sent to the fleet, or about to be,
+        # stays posted (one the fleet refused may be reset, fixed and posted again under its number)
+        sent = self.filtered(lambda m: m.state == "posted" and m.fleet_invoice_status in
+                             (*FLEET_INVOICE_WAITING, "approved"))
+        if sent:
+            raise UserError(_(
+                "%(invoices)s went to the fleet with AutoIntegrate (or is about to): it cannot be reset to draft. "
+                "Reverse it with a credit note instead.", invoices=", ".join(sent.mapped("name"))))
+        return super().button_draft()
 
     # ------------------------------------------------------ mail.thread hooks
     def _track_get_default_log_message(self, tracked_fields):
         return self._fleet_said_body() or super()._track_get_default_log_message(tracked_fields)
+
+
+def _send_committed(registry, uid, context, move_ids):
+    """After the posting's commit: send its fleet invoices, in a cursor of
+    their own (a few quick tries; the cron sends what is left)."""
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, uid, context)
+            env["account.move"].browse(move_ids)._fleet_send_invoices(max_attempts=FLEET_INVOICE_TRIES_AT_ONCE)
+    except Exception:  # the invoices are posted and committed: the cron sends them
+        _logger.exception("AutoIntegrate: invoices %s were posted, but sending them to the fleet failed; the cron "
+                          "sends them again", move_ids)

@@ -94,10 +94,10 @@ class AutoIntegrateSync(models.AbstractModel):
                 ("company_id", "=", company.id), ("fleet_ro_id", "!=", False),
                 ("fleet_status", "not in", CLOSED_STATUSES),
             ])
-            client = company._autointegrate_client()
             for repair in repairs:
                 try:
-                    repair._fleet_apply_state(client.get_ro(repair.fleet_ro_id))
+                    # the job's client: its read is logged under the job
+                    repair._fleet_apply_state(company._autointegrate_client(repair).get_ro(repair.fleet_ro_id))
                 except ai.AutoIntegrateError as error:
                     _logger.warning("AutoIntegrate reconciliation of %s failed: %s", repair.name, error)
                     if not error.retryable:

@@ -27,6 +27,7 @@ from ..const import (
     CLOSED_STATUSES,
     DUE_SOON_SHARE,
     FLEET_DISPLAY_STATUSES,
+    FLEET_INVOICE_WAITING,
     FLEET_STATUSES,
     GROUP_USER,
     INVOICEABLE_LINE_STATUSES,
@@ -714,6 +715,8 @@ class RepairOrder(models.Model):
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self._fleet_write_state(vals)
+        # webhooks the fleet sent while this waited for its answer: applied now the job knows its RO
+        self.env["autointegrate.event"]._apply_waiting_of(self)
         return True
 
     def _fleet_send_notes(self, client, body):
@@ -754,8 +757,8 @@ class RepairOrder(models.Model):
             state = self.company_id._autointegrate_client(self, max_attempts=2).get_ro(self.fleet_ro_id)
         except ai.AutoIntegrateError as error:
             _logger.info("Could not refresh fleet RO %s: %s", self.fleet_ro_id, error)
-            return _("The fleet could not be reached, so what is shown may be out of date. %(error)s",
-                     error=error.message)
+            return _("The fleet's current status could not be read, so what is shown may be out of date. "
+                     "%(error)s", error=error.message)
         self._fleet_apply_state(state)
         return False
 
@@ -875,6 +878,9 @@ class RepairOrder(models.Model):
         repairs._fleet_apply_history(todo)
         repairs._fleet_after_states(todo, before)
         repairs._fleet_tell_browsers(self.browse(changed))
+        # a state naming the invoice the fleet holds settles an invoice whose answer was lost
+        self.env["account.move"]._fleet_settle_invoices(
+            {repair: state for repair, state in todo if state.get("invoice")})
         return repairs
 
     @api.model
@@ -1698,6 +1704,19 @@ class RepairOrder(models.Model):
                      "decision (Accept Fleet Decision), before invoicing it.", job=self.name)
         return False
 
+    def _fleet_waiting_refusal(self):
+        """:return: why this job cannot be invoiced while one of its posted
+        invoices waits for the fleet's answer, or ``False`` (a query: asked
+        by the gate and the Invoice action, not per line)"""
+        self.ensure_one()
+        waiting = self.env["account.move"].sudo().search([
+            ("fleet_repair_id", "=", self.id), ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+            ("fleet_invoice_status", "in", FLEET_INVOICE_WAITING)], limit=1)
+        if not waiting:
+            return False
+        return _("Invoice %(invoice)s of %(job)s waits for the fleet's answer (it is sent again automatically): "
+                 "the job cannot be invoiced again meanwhile.", invoice=waiting.name, job=self.name)
+
     def _fleet_invoice_problems(self, invoice):
         """The posting gate of this job's work: every posting of a customer
         invoice holding it goes through here (``account.move._post``: the Post
@@ -1710,7 +1729,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         lines = invoice.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         problems = []
-        refusal = self._fleet_invoice_refusal()
+        refusal = self._fleet_invoice_refusal() or self._fleet_waiting_refusal()
         if refusal:
             problems.append(refusal)
         totals = {}  # sale line -> [quantity in its unit, amount, invoice lines]
@@ -1763,7 +1782,7 @@ class RepairOrder(models.Model):
         if not self.sale_order_id:
             raise UserError(_("%(job)s has no quotation: create it (Create Quotation) before invoicing the job.",
                               job=self.name))
-        refusal = self.sudo()._fleet_invoice_refusal()
+        refusal = self.sudo()._fleet_invoice_refusal() or (self.is_autointegrate and self._fleet_waiting_refusal())
         if refusal:
             raise UserError(refusal)
         order = self.sale_order_id
@@ -1781,9 +1800,9 @@ class RepairOrder(models.Model):
 
     def _fleet_invoice_job(self):
         """Invoice this job: confirm its quotation, create the invoice of what
-        is left to invoice, post it with the job's draft invoices. Posting an
-        AutoIntegrate job's invoice sends it to the fleet
-        (:meth:`account.move._post`).
+        is left to invoice, post it with the job's draft invoices. An
+        AutoIntegrate job's posted invoice is sent to the fleet once the
+        posting is committed (:meth:`account.move._post`).
 
         :return: the posted invoices
         """

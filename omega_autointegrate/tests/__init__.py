@@ -6,8 +6,10 @@ from . import (
     test_communication,
     test_communication_history,
     test_documents,
+    test_error_messages,
     test_fleet_rules,
     test_hostile_input,
+    test_invoice_answers,
     test_invoicing,
     test_live_status,
     test_migration,
@@ -24,4 +26,5 @@ from . import (
     test_tour,
     test_tour_documents,
     test_tour_shop_day,
+    test_webhook_burst,
 )

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 from unittest import SkipTest
+from unittest.mock import patch
 
 import requests
 
@@ -156,6 +157,12 @@ class SimulatorMixin:
         # the reset revoked every token: start each test without a cached one
         DEFAULT_TOKEN_CACHE.clear()
 
+    def without_backoff(self):
+        """The client's waits between tries are not waited for the rest of the test (outcomes, not patience)."""
+        patcher = patch.object(ai.Client, "_backoff", lambda client, attempt: 0.0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
     @classmethod
     def admin_post(cls, path, body=None):
         return cls.simulator.admin("POST", path, body or {})
@@ -280,6 +287,23 @@ class FlowMixin:
     def fleet_documents(self, repair):
         """:return: the documents of the job's RO at the fleet"""
         return self.admin_get(f"/ro/{repair.fleet_ro_id}")["documents"]
+
+    def after_commit(self):
+        """What Odoo does when the test's "request" ends: the commit (its precommit hooks: the tracking
+        and chatter entries), then the work queued after it, each piece in a cursor of its own, as a
+        server runs it (the test's cursor serves them, as in an HttpCase). Posted fleet invoices are
+        sent to the fleet then."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        entered = not self.registry.in_test_mode()
+        if entered:
+            self.registry.enter_test_mode(self.env.cr)
+        try:
+            self.env.cr.postcommit.run()
+        finally:
+            if entered:
+                self.registry.leave_test_mode()
+        self.env.invalidate_all()
 
     def fleet_deny_labor(self, repair, reason, **body):
         """The fleet approves the windshield's line and denies the labour's, saying why."""

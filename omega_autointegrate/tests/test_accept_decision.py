@@ -69,6 +69,8 @@ class TestAcceptDecision(AutoIntegrateFlowCase):
         invoice = self.invoice()
         self.assertEqual((invoice.state, invoice.amount_untaxed), ("posted", 412.0))
         self.assertEqual(invoice.invoice_line_ids.product_id, self.windshield)
+        self.after_commit()  # the posted invoice goes to the fleet once committed
+        self.assertEqual(invoice.fleet_invoice_status, "approved")
         self.assertEqual(self.admin_get(f"/ro/{self.repair.fleet_ro_id}")["invoice"]["lines"],
                          [{"line_ref": self.glass_line.fleet_line_ref, "quantity": "1.000", "amount": "412.00"}])
 

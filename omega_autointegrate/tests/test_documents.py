@@ -116,7 +116,7 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
         ])
         self.assertEqual(self.repair.fleet_status, "info_requested")
         text = self.repair.fleet_documents_requested_text
-        self.assertIn("Photo · Windshield FW05432 GTY · Photo of the crack, please", text)
+        self.assertIn("Photo · [GLASS-WS] Windshield FW05432 GTY · Photo of the crack, please", text)
         self.assertIn("Calibration report · Install windshield", text)
         activities = self.repair.activity_ids
         self.assertEqual(activities.activity_type_id, self.env.ref(ACTIVITY_DOCUMENTS),

@@ -98,6 +98,11 @@ class TestInvoicing(AutoIntegrateFlowCase):
         self.assertEqual(self.invoice_dialog(fleet_job | standard_job).message, "Invoice 2 jobs?")
 
         invoices = self.invoice_jobs(fleet_job | standard_job)
+        # posted and committed first, then sent to the fleet
+        self.assertEqual(invoices.mapped("state"), ["posted", "posted"])
+        self.assertEqual(set(invoices.mapped("fleet_invoice_status")), {"to_send", False})
+        self.assertFalse(self.fleet_invoice(fleet_job))
+        self.after_commit()
 
         self.assertEqual(len(invoices), 2)
         self.assertEqual(invoices.mapped("state"), ["posted", "posted"])
@@ -121,10 +126,9 @@ class TestInvoicing(AutoIntegrateFlowCase):
             "totals": {"untaxed": "554.50", "tax": "41.20", "total": "595.70"},
         })
         # said once in each chatter, in the entry that tracks what changed
-        self.env.flush_all()
-        self.env.cr.precommit.run()
         said = fleet_invoice.message_ids.filtered(lambda m: "the fleet approved the invoice" in m.body)
-        self.assertEqual(len(said), 1)  # a note: the invoice was made in this transaction, nothing is tracked
+        self.assertEqual(len(said), 1)
+        self.assertIn("fleet_invoice_status", said.tracking_value_ids.field_id.mapped("name"))
         done = fleet_job.message_ids.filtered(lambda m: "was sent to the fleet and approved" in m.body)
         self.assertEqual(len(done), 1)
         status = done.tracking_value_ids.filtered(lambda value: value.field_id.name == "fleet_status")
@@ -145,6 +149,7 @@ class TestInvoicing(AutoIntegrateFlowCase):
                                               "approved_amount": "95.00"}})
         self.assertEqual(self.line(repair, self.labor).fleet_status, "adjusted")
         invoice = self.invoice_jobs(repair)
+        self.after_commit()
         labor = self.product_lines(invoice).filtered(lambda line: line.product_id == self.labor)
         self.assertEqual((labor.quantity, labor.price_subtotal), (1.0, 95.0))
         self.assertEqual(invoice.amount_untaxed, 507.0)
@@ -162,6 +167,7 @@ class TestInvoicing(AutoIntegrateFlowCase):
         labor_line = self.line(repair, self.labor)
         self.assertEqual((labor_line.fleet_status, labor_line.fleet_approved_qty), ("adjusted", 1.5))
         invoice = self.invoice_jobs(repair)
+        self.after_commit()
         labor = self.product_lines(invoice).filtered(lambda line: line.product_id == self.labor)
         self.assertEqual((labor.quantity, labor.price_unit, labor.price_subtotal), (1.5, 66.66, 99.99))
         self.assertEqual(self.fleet_invoice(repair)["lines"][1]["amount"], "99.99")
@@ -175,6 +181,7 @@ class TestInvoicing(AutoIntegrateFlowCase):
         repair.action_fleet_save_and_send()  # sent again as it is: the denial is accepted
         self.assertEqual((repair.fleet_status, repair.fleet_needs_resubmit), ("partially_approved", False))
         invoice = self.invoice_jobs(repair)
+        self.after_commit()
         self.assertEqual(self.product_lines(invoice).product_id, self.windshield)
         self.assertEqual(invoice.amount_untaxed, 412.0)
         glass_ref, _labor_ref = self.refs(repair)
@@ -206,7 +213,11 @@ class TestInvoicing(AutoIntegrateFlowCase):
         with self.assertRaisesRegex(UserError, f"{no_quotation.name} has no quotation"):
             self.invoice_jobs(no_quotation)
         done = self.approved_job()
-        self.invoice_jobs(done)
+        invoice = self.invoice_jobs(done)
+        # until the fleet answered, its invoice waits: nothing else is invoiced meanwhile
+        with self.assertRaisesRegex(UserError, f"Invoice {invoice.name} of {done.name} waits for the fleet's answer"):
+            self.invoice_jobs(done)
+        self.after_commit()
         with self.assertRaisesRegex(UserError, f"{done.name} was invoiced to the fleet already"):
             self.invoice_jobs(done)
 
@@ -250,15 +261,18 @@ class TestInvoicing(AutoIntegrateFlowCase):
         self.env.flush_all()
         self.env.cr.precommit.run()
         invoice.action_post()
+        self.after_commit()
         self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "approved"))
         self.assertEqual(self.fleet_invoice(repair)["invoice_number"], invoice.name)
         self.assertEqual(repair.fleet_status, "completed")
-        # the fleet's approval is said in the entry that tracks the posting
-        self.env.flush_all()
-        self.env.cr.precommit.run()
+        # the posting is one entry (posted, to send to the fleet), the fleet's approval the next one
+        posting = invoice.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("account.mt_invoice_validated"))
+        self.assertEqual(len(posting), 1)
         said = invoice.message_ids.filtered(lambda m: "the fleet approved the invoice" in m.body)
-        self.assertEqual(said.subtype_id, self.env.ref("account.mt_invoice_validated"))
-        self.assertIn("fleet_invoice_status", said.tracking_value_ids.field_id.mapped("name"))
+        self.assertEqual(len(said), 1)
+        self.assertGreater(said.id, posting.id)
+        values = said.tracking_value_ids.filtered(lambda value: value.field_id.name == "fleet_invoice_status")
+        self.assertEqual((values.old_value_char, values.new_value_char), ("To send to the fleet", "Fleet approved"))
 
     def test_down_payment_is_refused(self):
         repair = self.approved_job()
@@ -299,6 +313,7 @@ class TestInvoicing(AutoIntegrateFlowCase):
         today = fields.Date.context_today(self.env.user)
         (unapproved | approved).write({"auto_post": "at_date", "invoice_date": today})
         self.env["account.move"]._autopost_draft_entries()  # no exception: the cron goes on
+        self.after_commit()
         self.assertEqual(unapproved.state, "draft")
         self.assertIn(f"The fleet has not approved {pending.name}", unapproved.message_ids[:1].body)
         self.assertIn("could not be posted", unapproved.message_ids[:1].body)
@@ -324,46 +339,43 @@ class TestInvoicing(AutoIntegrateFlowCase):
         self.assertEqual(walk_in.state, "posted")
 
     # ------------------------------------------------------ fleet answers
-    def test_fleet_refusal_rolls_back_the_posting(self):
+    def test_a_fleet_refusal_is_told_and_never_rolls_the_invoice_back(self):
         repair = self.approved_job()
         _glass_ref, labor_ref = self.refs(repair)
         # the fleet lowers its approval; we have not read it yet
         self.fleet_decide(repair, {labor_ref: {"status": "approved", "approved_quantity": "1.000",
                                                "approved_amount": "95.00"}})
-        with self.assertRaises(UserError) as info:
-            self.invoice_jobs(repair)
-        message = str(info.exception)
-        self.assertIn("The fleet refused invoice", message)
+        invoice = self.invoice_jobs(repair)
+        self.after_commit()
+        # posted, its number kept: the fleet's refusal is on it, in both chatters and as a to-do
+        self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "refused"))
+        message = invoice.fleet_invoice_message
+        self.assertIn(f"The fleet refused invoice {invoice.name} of {repair.name}", message)
         self.assertIn(f"{repair.name}, line “Install windshield” ({labor_ref}): quantity exceeds the approved "
                       "quantity 1.000", message)
         self.assertIn("amount exceeds the approved amount 95.00", message)
-        self.assertFalse(self.invoices_of(repair))
-        self.assertEqual(repair.fleet_status, "approved")
+        said = invoice.message_ids.filtered(lambda m: "The fleet refused this invoice." in m.body)
+        self.assertEqual(len(said), 1)
+        self.assertIn("quantity exceeds the approved quantity 1.000", said.body)
+        self.assertTrue(repair.message_ids.filtered(lambda m: f"The fleet refused invoice {invoice.name}" in m.body))
+        self.assertEqual(invoice.activity_ids.summary, "The fleet refused this invoice")
+        # the job shows what the fleet approves now; the fleet's RO is still approved and holds no invoice
+        self.assertEqual((repair.fleet_status, self.line(repair, self.labor).fleet_status), ("approved", "adjusted"))
         self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"], "approved")
-        # the same through the invoice's own Confirm: still a draft afterwards
-        invoice = self.quotation_invoice(repair)
-        with self.assertRaises(UserError) as info:  # rolled back to before the posting, as a request is
-            invoice.action_post()
-        self.assertIn("The fleet refused invoice", str(info.exception))
-        self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("draft", False))
-
-    def test_lost_answer_rolls_back_then_a_retry_replays(self):
-        repair = self.approved_job()
-        invoice = self.quotation_invoice(repair)
-        # the fleet takes the invoice, but every answer is lost
-        self.admin_post("/faults", {"drop_after_processing_next": 10, "path_prefix": "/v1/repair-orders/"})
-        try:
-            with self.assertRaises(UserError) as info:  # rolled back to before the posting, as a request is
-                invoice.action_post()
-        finally:
-            self.admin_post("/faults", {})
-        self.assertIn("could not be reached", str(info.exception))
-        self.assertEqual(invoice.state, "draft")
-        self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"], "completed")
-        invoice.action_post()  # same invoice again: the fleet replays its stored answer
-        self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "approved"))
-        self.assertEqual(self.fleet_invoice(repair)["invoice_number"], invoice.name)
-        self.assertEqual(repair.fleet_status, "completed")
+        self.assertFalse(self.fleet_invoice(repair))
+        # sending it again is safe and changes nothing: the fleet still refuses it
+        action = invoice.action_fleet_send_invoice()
+        self.assertEqual((action["params"]["type"], invoice.fleet_invoice_status), ("warning", "refused"))
+        # the shop reverses it, then invoices what the fleet approves now
+        invoice._reverse_moves(cancel=True)
+        self.assertEqual(invoice.payment_state, "reversed")
+        second = self.invoice_jobs(repair)
+        self.after_commit()
+        labor = self.product_lines(second).filtered(lambda line: line.product_id == self.labor)
+        self.assertEqual((labor.quantity, labor.price_subtotal), (1.0, 95.0))
+        self.assertEqual((second.fleet_invoice_status, repair.fleet_status), ("approved", "completed"))
+        self.assertEqual(self.fleet_invoice(repair)["invoice_number"], second.name)
+        self.assertNotEqual(second.name, invoice.name)
 
     # ---------------------------------------------------- online payment
     @contextmanager
@@ -403,7 +415,7 @@ class TestInvoicing(AutoIntegrateFlowCase):
         tx._post_process()
         return tx
 
-    def test_online_payment_leaves_fleet_invoices_in_draft(self):
+    def test_online_payment_posts_an_approved_fleet_invoice_and_sends_it(self):
         repair = self.approved_job()
         order = repair.sale_order_id
         tx = self.pay_online(order, order.amount_total)
@@ -411,19 +423,13 @@ class TestInvoicing(AutoIntegrateFlowCase):
         self.assertEqual(order.state, "sale")
         invoice = order.invoice_ids
         self.assertEqual(len(invoice), 1)
-        self.assertEqual(invoice.state, "draft")
-        note = invoice.message_ids[:1].body
-        self.assertIn("Not posted with the online payment", note)
-        self.assertIn(tx.reference, note)
-        self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["status"], "approved")
-        # the payment is kept, unreconciled, as the customer's outstanding payment
-        self.assertIn(tx.payment_id.state, ("in_process", "paid"))
-        self.assertFalse(tx.invoice_ids)
-        # the shop posts the invoice from the job: it reaches the fleet, the payment can be matched
-        self.assertEqual(self.invoice_jobs(repair), invoice)
-        self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "approved"))
-        self.assertEqual(repair.fleet_status, "completed")
-        self.assertTrue(invoice.invoice_has_outstanding)
+        # the gate passes: posted with the payment and reconciled with it, then sent once committed
+        self.assertEqual((invoice.state, invoice.fleet_invoice_status), ("posted", "to_send"))
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.after_commit()
+        self.assertEqual((invoice.fleet_invoice_status, repair.fleet_status), ("approved", "completed"))
+        self.assertEqual(self.fleet_invoice(repair)["invoice_number"], invoice.name)
 
     def test_online_down_payment_of_unapproved_job_does_not_break_the_payment(self):
         repair = self.make_job()

@@ -127,11 +127,16 @@ class TestWebhook(LiveStatusMixin, AutoIntegrateFlowCase):
         unknown = dict(state, ro_id="AI-NOPE99")
         raw = json.dumps({"event_id": "evt_x", "type": "ro.updated", "ro_id": "AI-NOPE99", "sequence": 1,
                           "data": unknown}).encode()
-        self.assertEqual(self.receive(raw)[0], 404)
         self.assertEqual(self.receive(b"x" * (1024 * 1024 + 1))[0], 413)
         self.assertEqual(self.receive(b"{not json")[0], 400)
         self.assertEqual(self.receive(b"[]")[0], 400)
         self.assertFalse(self.env["autointegrate.event"].search([("ro_id", "in", (repair.fleet_ro_id, "AI-NOPE99"))]))
+        # an RO no job knows is kept (its submission may not have committed), not refused: it says so
+        self.assertEqual(self.receive(raw), (200, {"status": "queued"}))
+        kept = self.env["autointegrate.event"].search([("ro_id", "=", "AI-NOPE99")])
+        self.assertEqual((kept.state, kept.repair_id), ("received", repair.browse()))
+        self.assertIn("No job knows RO AI-NOPE99 yet: kept until", kept.error)
+        self.assertEqual(repair.fleet_status, "pending")
 
     def test_an_event_that_cannot_be_applied_is_kept_and_retried(self):
         repair = self.decided_job()
@@ -382,6 +387,10 @@ class TestReconciliation(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(open_job.fleet_status, "denied")
         self.assertEqual(closed_job.fleet_status, "cancelled")
         self.assertTrue(self.account.reconciled_at)
+        # each read is logged under its job
+        read = self.env["autointegrate.exchange"].search(
+            [("endpoint", "=", f"GET /v1/repair-orders/{open_job.fleet_ro_id}")], order="id desc", limit=1)
+        self.assertEqual(read.repair_id, open_job)
 
 
 @tagged("post_install", "-at_install")
@@ -572,9 +581,10 @@ class TestWebhookOverHttp(LiveStatusMixin, FlowMixin, AutoIntegrateHttpCase):
         stored = self.env["autointegrate.event"].search([("repair_id", "=", repair.id)])
         self.assertEqual(set(stored.mapped("state")) - {"stale"}, {"applied"})
 
-    def test_a_serialization_failure_is_run_again_by_odoo(self):
-        """The webhook runs in Odoo's own transaction of the request: a serialization failure (the poll
-        applying the same RO at once) is rolled back and the delivery handled again, by Odoo."""
+    def test_a_serialization_failure_leaves_the_event_for_the_cron(self):
+        """Through the real route, the first apply meets a serialization failure raised by PostgreSQL (what
+        the loser of a race on the job's row gets): the delivery is stored and answered at once, without
+        Odoo's retry (whose wait would hold a database connection), and the cron applies it."""
         repair = self.make_job()
         self.send(repair)
         self.fleet_decide(repair, all="approved")
@@ -590,13 +600,19 @@ class TestWebhookOverHttp(LiveStatusMixin, FlowMixin, AutoIntegrateHttpCase):
                                        "update' USING ERRCODE = 'serialization_failure'; END $$", log_exceptions=False)
             return apply_states(repairs, states, locked)
 
-        with patch.object(type(repair), "_fleet_apply_states", lose_the_first_race), \
-                patch("odoo.service.model.random.uniform", return_value=0.0):  # no wait before the retry
+        with patch.object(type(repair), "_fleet_apply_states", lose_the_first_race):
             response = self.url_open(f"/autointegrate/webhook/{self.env.cr.dbname}", data=raw, headers={
                 "Content-Type": "application/json", signing.SIGNATURE_HEADER: signing.sign(WEBHOOK_SECRET, raw)})
-        self.assertEqual((response.status_code, response.json()), (200, {"status": "applied"}))
+            self.assertEqual((response.status_code, response.json()), (200, {"status": "queued"}))
+            self.assertEqual(attempts, [repair.ids])
+            self.env.invalidate_all()
+            event = self.env["autointegrate.event"].search([("repair_id", "=", repair.id)])
+            self.assertEqual((event.state, repair.fleet_status), ("received", "pending"))
+            self.assertIn("was busy: applied shortly after", event.error)
+            self.assertTrue(self.env["ir.cron.trigger"].search(
+                [("cron_id", "=", self.env.ref("omega_autointegrate.ir_cron_autointegrate_apply_events").id)]))
+            self.env["autointegrate.event"]._cron_apply_waiting()
         self.assertEqual(attempts, [repair.ids, repair.ids])
-        self.env.invalidate_all()
-        self.assertEqual(repair.fleet_status, "approved")
+        self.assertEqual((event.state, repair.fleet_status), ("applied", "approved"))
         self.assertEqual(self.env["autointegrate.event"].search_count([("repair_id", "=", repair.id)]), 1)
         self.assertEqual(len(self.decision_messages(repair)), 1)

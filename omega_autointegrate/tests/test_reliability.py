@@ -219,14 +219,18 @@ class TestFaultSoak(AutoIntegrateFlowCase):
         patcher.start()
         self.addCleanup(patcher.stop)
 
+    def maybe_fault(self):
+        """With the soak's probability, a fault on the next calls."""
+        if self.rnd.random() < FAULT_RATE:
+            kind = self.rnd.choice(list(FAULT_KINDS))
+            times = 4 if self.rnd.random() < 0.1 else self.rnd.choice([1, 1, 2])  # 4: all the client's tries
+            self.simulator.set_faults(dict(FAULT_KINDS[kind](times), path_prefix="/v1/"))
+            self.injected[kind] += 1
+
     def act(self, step, func):
         """One user action (a request): maybe a fault first; a UserError rolls it back and is tried again."""
         for _try in range(USER_TRIES):
-            if self.rnd.random() < FAULT_RATE:
-                kind = self.rnd.choice(list(FAULT_KINDS))
-                times = 4 if self.rnd.random() < 0.1 else self.rnd.choice([1, 1, 2])  # 4: all the client's tries
-                self.simulator.set_faults(dict(FAULT_KINDS[kind](times), path_prefix="/v1/"))
-                self.injected[kind] += 1
+            self.maybe_fault()
             try:
                 with self.env.cr.savepoint():
                     return func()
@@ -266,7 +270,23 @@ class TestFaultSoak(AutoIntegrateFlowCase):
         context = {"active_model": "repair.order", "active_ids": repair.ids, "active_id": repair.id}
         invoice_wizard = Form(self.env["autointegrate.repair.invoice.wizard"].with_context(**context)).save()
         self.act("invoice", lambda: raise_if_refused(invoice_wizard.action_confirm()))
+        # the invoicing request's end: its commit, then the invoice is sent to the fleet
+        self.maybe_fault()
+        try:
+            self.after_commit()
+        finally:
+            self.simulator.set_faults({})
+        invoice = repair.sale_order_id.invoice_ids
+        if invoice.fleet_invoice_status != "approved":  # the user sends it again, as its message says
+            self.act("send invoice", lambda: self.fleet_accepts(invoice))
         return repair
+
+    @staticmethod
+    def fleet_accepts(invoice):
+        """Send to Fleet on the invoice; :raise UserError: with its message while the fleet has not accepted it."""
+        invoice.action_fleet_send_invoice()
+        if invoice.fleet_invoice_status != "approved":
+            raise UserError(invoice.fleet_invoice_message)
 
     def test_fault_soak(self):
         started = time.monotonic()

@@ -252,7 +252,12 @@ class TestCompanies(TwoCompaniesMixin, AutoIntegrateFlowCase):
                  "sequence": state["sequence"] + 1, "data": dict(state, sequence=state["sequence"] + 1,
                                                                   status="approved")}
         raw = __import__("json").dumps(event).encode()
-        self.assertEqual(self.env["autointegrate.event"]._receive(raw, signing.sign(WEBHOOK_SECRET, raw))[0], 404)
+        # kept as an RO no job of A knows (aged out if none ever does), never applied to B's job
+        self.assertEqual(self.env["autointegrate.event"]._receive(raw, signing.sign(WEBHOOK_SECRET, raw)),
+                         (200, {"status": "queued"}))
+        self.env["autointegrate.event"]._cron_apply_waiting()
+        kept = self.env["autointegrate.event"].search([("event_id", "=", "evt_cross")])
+        self.assertEqual((kept.state, kept.repair_id, kept.company_id), ("received", job_b.browse(), self.company))
         self.assertEqual(job_b.fleet_status, "pending")
 
     def test_an_invoice_of_a_holds_no_job_of_b(self):

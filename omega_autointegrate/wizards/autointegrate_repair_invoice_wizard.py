@@ -35,9 +35,9 @@ class AutoIntegrateRepairInvoiceWizard(models.TransientModel):
         Every job is checked first, so a job that cannot be invoiced (no
         quotation, not approved by its fleet, changed since approval, nothing
         left to invoice) stops the action before anything is posted. Then
-        each job is invoiced in its own savepoint: posting an AutoIntegrate
-        job's invoice sends it to the fleet, so when the fleet refuses a
-        later job, the jobs the fleet already took stay invoiced here too.
+        each job is invoiced in its own savepoint, so a job whose posting is
+        refused leaves the others invoiced. The fleet invoices are sent once
+        the postings are committed, one after the other (``account.move``).
         """
         self.ensure_one()
         repairs = self.repair_ids

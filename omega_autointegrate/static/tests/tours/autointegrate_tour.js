@@ -426,7 +426,9 @@ tours.add("autointegrate_tour_invoice", {
         ...invoiceFromList(),
         { content: "the invoice opens", trigger: ".o_form_view .o_field_widget[name=invoice_line_ids]" },
         { content: "posted", trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Posted)" },
-        { content: "Fleet approved", trigger: ".o_form_view .o_form_sheet .badge:contains(Fleet approved)" },
+        // sent to the fleet once the posting is committed (a test server runs no post-commit work: the
+        // test's cron sends it, then checks the fleet's approval)
+        { content: "to send to the fleet", trigger: ".o_form_view .o_form_sheet .badge:contains(To send to the fleet)" },
         {
             content: "with the fleet's authorization number",
             trigger: ".o_form_view .o_form_sheet .o_field_widget:contains(/AUTH-\\d{6}/)",
