@@ -202,72 +202,41 @@ def task_check(env, repair_ids):
 
 
 # ---------------------------------------------------------------- submit
-def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, client_secret):
-    """SEND TO FLEET then SUBMIT REPAIR ORDER on ``count`` jobs of ``lines``
-    lines, each in its own transaction; then the same bodies as bare
-    ``requests`` calls. :return: seconds and queries of each."""
-    import requests
+def task_submit(env, partner, part, labor, count, lines):
+    """For each of ``count`` jobs of ``lines`` lines, as a shop clicks them,
+    each click a transaction of its own (nothing cached from the one before):
+    SEND TO FLEET (the dialog opens), SUBMIT REPAIR ORDER (the fleet's answer
+    stored), then Odoo's own Confirm of the same quotation.
 
-    # the addon's own copy of the wire protocol, the one its models call
-    from odoo.addons.omega_autointegrate.lib import autointegrate
-    from odoo.addons.omega_autointegrate.lib.autointegrate.formatting import body_digest
-
+    :return: seconds of each (commit included) and the queries of each submission
+    """
     jobs = task_seed(env, partner, part, labor, count + 1, lines=lines)["jobs"]
     repairs = env["repair.order"].browse([job["id"] for job in jobs])
-    addon, opened, queries, bodies, calls = [], [], [], [], []
-    real_submit = autointegrate.Client.submit
+    opened, submitted, confirmed, queries = [], [], [], []
 
-    def timed_submit(client, body, **kwargs):
-        started = time.perf_counter()
-        try:
-            return real_submit(client, body, **kwargs)
-        finally:
-            calls.append(time.perf_counter() - started)
-
-    autointegrate.Client.submit = timed_submit
-    for repair in repairs:
+    def click(action):
         env.invalidate_all()
         count0 = env.cr.sql_log_count
         started = time.perf_counter()
-        action = repair.action_send_to_fleet()
-        opened.append(time.perf_counter() - started)
-        env[action["res_model"]].browse(action["res_id"]).action_submit()
+        result = action()
         env.cr.commit()
-        addon.append(time.perf_counter() - started)
-        queries.append(env.cr.sql_log_count - count0)
-        body = repair._fleet_payload()
-        body["shop_ro_ref"] = body["shop_ro_ref"] + "-bare"
-        bodies.append(body)
-    autointegrate.Client.submit = real_submit
-    # a floor: only reading the job and its 50 quotation lines in a transaction of its own
-    floor = []
+        return result, time.perf_counter() - started, env.cr.sql_log_count - count0
+
     for repair in repairs:
-        env.invalidate_all()
-        started = time.perf_counter()
-        repair.sale_order_id.order_line.fetch(["product_id", "name", "product_uom_qty", "price_unit", "discount",
-                                               "tax_id", "fleet_line_ref", "fleet_status"])
-        env.cr.commit()
-        floor.append(time.perf_counter() - started)
-    token = requests.post(f"{sim_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                          "client_secret": client_secret}, timeout=10).json()
-    bare, bare_kept = [], []
-    session = requests.Session()
-    for index, body in enumerate(bodies):
-        # requests.post (a new connection each time, as the issue names it), then the same
-        # body again through a session keeping its connection open, as the addon's client does
-        for post, times, ref in ((requests.post, bare, "-bare"), (session.post, bare_kept, "-kept")):
-            body = dict(body, shop_ro_ref=f"{body['shop_ro_ref'].split('-bare')[0]}{ref}{index}")
-            started = time.perf_counter()
-            answer = post(f"{sim_url}/v1/repair-orders", json=body, timeout=30, headers={
-                "Authorization": f"Bearer {token['access_token']}",
-                "Idempotency-Key": f"{body['shop_ro_ref']}:submit:{body_digest(body)}"})
-            answer.json()
-            times.append(time.perf_counter() - started)
-            assert answer.status_code == 201, answer.text
-    # the first of each is the warm-up (caches, token, connection)
-    return {"addon": addon[1:], "opened": opened[1:], "floor": floor[1:], "queries": queries[1:], "bare": bare[1:],
-            "bare_kept": bare_kept[1:], "client": calls[1:],
-            "statuses": sorted(set(repairs.mapped("fleet_status")))}
+        action, seconds, _queries = click(repair.action_send_to_fleet)
+        opened.append(seconds)
+        wizard = env[action["res_model"]].browse(action["res_id"])
+        _result, seconds, count = click(wizard.action_submit)
+        submitted.append(seconds)
+        queries.append(count)
+        _result, seconds, _queries = click(repair.sale_order_id.action_confirm)
+        confirmed.append(seconds)
+    # the first of each is the warm-up (caches, the token, the connection)
+    return {"opened": opened[1:], "submitted": submitted[1:], "confirmed": confirmed[1:], "queries": queries[1:],
+            "statuses": sorted(set(repairs.mapped("fleet_status"))),
+            "orders": sorted(set(repairs.sale_order_id.mapped("state"))),
+            "sent_lines": sorted({len(repair.sale_order_id.order_line.filtered("fleet_line_ref"))
+                                  for repair in repairs})}
 
 
 def task_profile_submit(env, partner, part, labor, lines, out):
