@@ -7,7 +7,6 @@ RESULT_FILE. Only the benchmarks in this folder call it.
 """
 
 import json
-import resource
 import sys
 import time
 from collections import Counter
@@ -17,10 +16,6 @@ from common import FLEET, SHOP_ID, rss_mb
 import odoo
 from odoo import SUPERUSER_ID, Command, api
 from odoo.tools import config
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------- setup
@@ -133,12 +128,14 @@ def _query_logger(path):
 
 def task_sync(env, max_pages=1000, log_queries=None, profile=None):
     """Walk the changes feed page by page as the poll cron does (a commit and
-    a clean cache per page); :return: time, queries per page, memory.
+    a clean cache per page); :return: time, ROs, queries and memory of each page.
 
     :param log_queries: a file where the queries of the second page are written
     :param profile: a file where a cProfile of the whole walk is written
     """
     import cProfile
+
+    from odoo.addons.omega_autointegrate.lib import autointegrate
 
     profiler = cProfile.Profile() if profile else None
     sync = env["autointegrate.sync"]
@@ -146,29 +143,76 @@ def task_sync(env, max_pages=1000, log_queries=None, profile=None):
     company.write({"autointegrate_poll_since": False, "autointegrate_poll_cursor": False,
                    "autointegrate_poll_next_since": False})
     env.cr.commit()
+    items = []
+    real_changes = autointegrate.Client.changes
+
+    def counted_changes(client, *args, **kwargs):
+        page = real_changes(client, *args, **kwargs)
+        items.append(len(page["items"]))
+        return page
+
+    autointegrate.Client.changes = counted_changes
     rss_start = rss_mb()
     pages = []
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    for _ in range(max_pages):
-        env.invalidate_all()
-        undo = _query_logger(log_queries) if log_queries and len(pages) == 1 else None
-        count0 = env.cr.sql_log_count
-        page_started = time.perf_counter()
-        more = sync._poll_company(company)
-        env.cr.commit()  # the tracking messages are written at commit: count them with their page
-        if undo:
-            undo()
-        pages.append({"queries": env.cr.sql_log_count - count0, "seconds": time.perf_counter() - page_started})
-        if not more:
-            break
+    try:
+        for _ in range(max_pages):
+            env.invalidate_all()
+            undo = _query_logger(log_queries) if log_queries and len(pages) == 1 else None
+            count0 = env.cr.sql_log_count
+            page_started = time.perf_counter()
+            more = sync._poll_company(company)
+            env.cr.commit()  # the tracking messages are written at commit: count them with their page
+            if undo:
+                undo()
+            pages.append({"queries": env.cr.sql_log_count - count0, "seconds": time.perf_counter() - page_started,
+                          "items": items[-1], "rss_mb": rss_mb()})
+            if not more:
+                break
+    finally:
+        autointegrate.Client.changes = real_changes
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"seconds": seconds, "pages": pages, "rss_start_mb": rss_start, "rss_end_mb": rss_mb(),
-            "rss_peak_mb": peak_rss_mb()}
+    return {"seconds": seconds, "pages": pages, "rss_start_mb": rss_start}
+
+
+def task_sync_peer(env, repair_ids, page_size=100):
+    """Odoo's own peer of a sync: the same jobs and lines written back, with
+    ``write``, to what they held before the fleet's decision (their status
+    tracked: a chatter entry per job), page by page as the sync, a commit and
+    a clean cache per page. :return: seconds of each page."""
+    pages = []
+    started = time.perf_counter()
+    for start in range(0, len(repair_ids), page_size):
+        env.invalidate_all()
+        page_started = time.perf_counter()
+        repairs = env["repair.order"].search([("id", "in", repair_ids[start:start + page_size])])
+        for repair in repairs:
+            repair.write({"fleet_status": "pending", "fleet_authorization_number": False, "fleet_decided_by": False,
+                          "fleet_decided_at": False, "fleet_approved_total": 0.0})
+            repair.sale_order_id.order_line.write({"fleet_status": "pending", "fleet_approved_qty": 0.0,
+                                                   "fleet_approved_amount": 0.0})
+        env.cr.commit()
+        pages.append({"seconds": time.perf_counter() - page_started, "items": len(repairs)})
+    return {"seconds": time.perf_counter() - started, "pages": pages}
+
+
+def task_poll_loop(env, interval, duration):
+    """The poll at a tight interval (instead of the cron's 5 minutes), for ``duration`` seconds."""
+    sync = env["autointegrate.sync"]
+    company = env.company
+    deadline = time.time() + duration
+    while time.time() < deadline:
+        env.invalidate_all()
+        while sync._poll_company(company):
+            env.cr.commit()
+        env.cr.commit()
+        time.sleep(interval)
+    return {}
 
 
 def task_poll_loop(env, interval, duration):
