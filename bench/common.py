@@ -182,13 +182,6 @@ def odoo_task(db, task, timeout=900, **kwargs):
         return json.load(result)
 
 
-def start_odoo_task(db, task, **kwargs):
-    """``odoo_task`` in the background; :return: the Popen (stop it with :func:`stop`)."""
-    cmd = [PY, str(BENCH / "odoo_task.py"), db, addons_path(), task, json.dumps(kwargs), os.devnull]
-    log = open(RUN_DIR / f"bench-task-{task}.log", "w")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
 @contextlib.contextmanager
 def odoo_server(db, workers=2):
     """Odoo serving HTTP on a free port (``--workers``), no cron; :yield: its base URL."""

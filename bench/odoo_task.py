@@ -201,34 +201,6 @@ def task_sync_peer(env, repair_ids, page_size=100):
     return {"seconds": time.perf_counter() - started, "pages": pages}
 
 
-def task_poll_loop(env, interval, duration):
-    """The poll at a tight interval (instead of the cron's 5 minutes), for ``duration`` seconds."""
-    sync = env["autointegrate.sync"]
-    company = env.company
-    deadline = time.time() + duration
-    while time.time() < deadline:
-        env.invalidate_all()
-        while sync._poll_company(company):
-            env.cr.commit()
-        env.cr.commit()
-        time.sleep(interval)
-    return {}
-
-
-def task_poll_loop(env, interval, duration):
-    """The poll at a tight interval (instead of the cron's 5 minutes), for ``duration`` seconds."""
-    sync = env["autointegrate.sync"]
-    company = env.company
-    deadline = time.time() + duration
-    while time.time() < deadline:
-        env.invalidate_all()
-        while sync._poll_company(company):
-            env.cr.commit()
-        env.cr.commit()
-        time.sleep(interval)
-    return {}
-
-
 def task_check(env, repair_ids):
     """What the jobs show: statuses, decision messages, events, notes."""
     repairs = env["repair.order"].browse(repair_ids)

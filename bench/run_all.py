@@ -22,7 +22,6 @@ BENCHMARKS = {
     "bench_sync.py": ["--sizes", "200,400"],
     "bench_webhook.py": ["--jobs", "50"],
     "bench_invoice.py": ["--invoices", "10"],
-    "bench_decision.py": ["--decisions", "20"],
 }
 
 
