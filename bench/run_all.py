@@ -1,11 +1,12 @@
 """``make bench``: every benchmark, one after the other, then their summary lines together.
 
-    python3 bench/run_all.py [--quick] [NAME ...]
+    python3 bench/run_all.py [--quick] [NAME ...] [-- ARGUMENTS]
 
 ``--quick`` runs smaller sizes: a smoke run of the scripts, whose figures
 mean nothing, so only an error fails it (a goal missed does not). NAME
-runs only those benchmarks (``sync``, ``submit``, ...). Each benchmark
-creates and drops its own database; see docs/benchmarks.md.
+runs only those benchmarks (``sync``, ``submit``, ...); ARGUMENTS after
+``--`` go to each of them (``sync -- --sizes 2000 --profile F``). Each
+benchmark creates and drops its own database; see docs/benchmarks.md.
 """
 
 import argparse
@@ -30,21 +31,24 @@ def load():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     usage="%(prog)s [--quick] [NAME ...] [-- ARGUMENTS]")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"only these: {', '.join(name[6:-3] for name in BENCHMARKS)}")
-    args = parser.parse_args()
-    scripts = [f"bench_{name}.py" for name in args.names] or list(BENCHMARKS)
-    unknown = [script for script in scripts if script not in BENCHMARKS]
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, passed = parser.parse_args(argv[:cut]), argv[cut + 1:]
+    unknown = [name for name in args.names if f"bench_{name}.py" not in BENCHMARKS]
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)}")
+    scripts = [f"bench_{name}.py" for name in args.names] or list(BENCHMARKS)
     summaries, missed, failed = [], [], []
     for script in scripts:
         print(f"\n== {script} ({load()})", flush=True)
         started = time.time()
-        proc = subprocess.Popen([sys.executable, str(HERE / script), *(BENCHMARKS[script] if args.quick else ())],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        command = [sys.executable, str(HERE / script), *(BENCHMARKS[script] if args.quick else ()), *passed]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = []
         for line in proc.stdout:
             print(line, end="", flush=True)
