@@ -1,20 +1,29 @@
-"""Invoice gate: posting invoices of AutoIntegrate jobs vs the same invoices of plain jobs.
+"""Invoice: posting a fleet job's invoice, the fleet's answer included, next to the same invoice of a plain job.
 
 N jobs approved by the fleet and, for each, two twins for a walk-in
-customer (same lines and amounts). Each invoice is posted in its own
-transaction, in turn: the fleet job's (the gate checks it, then posting
-sends it to the fleet and stores the answer), its plain twin's (the gate
-finds no job), and the other twin's with the gate's override skipped (the
-posting as without the addon). Prints the ratios and what the gate's checks
-cost on their own.
+customer (same lines, same amounts). An Odoo process posts each invoice in
+its own transaction (Post, its commit), in turn:
 
-    python3 bench/bench_invoice.py [--invoices 100]
+- the fleet job's, until the fleet's answer is applied (the invoice sent to
+  the simulator, the fleet's completed RO stored on the job): within the
+  posting, or after its commit when the addon sends it then (its triggered
+  crons are run at once, as Odoo's cron worker would);
+- its plain twin's (the addon's gate finds no job);
+- its other twin's with the addon's override of posting skipped: Odoo's
+  posting as without the addon.
+
+Prints the median time of each and their ratios.
+
+    python3 bench/bench_invoice.py [--invoices 100] [--profile FILE]
 """
 
 import argparse
 import sys
 
 import common
+
+GOAL = 1.3  # a fleet job's invoice, the fleet's answer included, against a plain job's
+PLAIN_GOAL = 1.05  # a plain job's invoice with the addon against without it
 
 
 def main():
@@ -27,24 +36,26 @@ def main():
         common.seed_fleet_ros(sim, jobs)  # the fleet approved them: it accepts their invoices
         invoices = common.odoo_task(db, "invoice_prepare", jobs=jobs, walk_in=ids["walk_in"])
         result = common.odoo_task(db, "invoice_post", profile=args.profile, **invoices)
+    count = args.invoices + 1
+    if result["posted"] != {"ai": count, "plain": count, "plain_ungated": count} or result["answered"] != count:
+        sys.exit(f"not every invoice was posted ({result['posted']} of {count} each) or not every fleet invoice "
+                 f"got the fleet's answer ({result['answered']})")
     # the first of each kind warms the caches up
-    ai, plain, ungated = (sum(result[name][1:]) for name in ("ai", "plain", "plain_ungated"))
-    gate_ai, gate_plain = (sum(result["gate"][name][1:]) for name in ("ai", "plain"))
+    ai, plain, ungated = (common.describe(result[name][1:]) for name in ("ai", "plain", "plain_ungated"))
     n = args.invoices
-    common.say(f"posted {result['posted']}; fleet approved {result['fleet_approved']} of {n + 1}, "
-               f"their jobs completed {result['jobs_completed']}; "
-               f"per invoice: fleet job {ai / n * 1000:.1f} ms (gate checks {gate_ai / n * 1000:.2f} ms), "
-               f"plain job {plain / n * 1000:.1f} ms (gate checks {gate_plain / n * 1000:.2f} ms), "
-               f"without the gate {ungated / n * 1000:.1f} ms")
-    common.summary("invoice", f"posting {n} invoices, fleet jobs (gate + sent to the fleet) vs plain jobs",
-                   f"{ai:.2f} s vs {plain:.2f} s = {ai / plain:.2f}x", "<= 1.05x", ai / plain <= 1.05)
-    common.summary("invoice", "the gate's checks alone, fleet jobs: (plain posting + checks) vs plain posting",
-                   f"{(plain + gate_ai - gate_plain) / plain:.3f}x ({gate_ai / n * 1000:.2f} ms per invoice)",
-                   "<= 1.05x", (plain + gate_ai - gate_plain) / plain <= 1.05)
-    common.summary("invoice", f"posting {n} plain invoices with the gate vs without it",
-                   f"{plain:.2f} s vs {ungated:.2f} s = {plain / ungated:.3f}x", "<= 1.05x", plain / ungated <= 1.05)
-    ok = result["fleet_approved"] == result["jobs_completed"] == n + 1 and plain / ungated <= 1.05
-    return 0 if ok else 1
+    common.say(f"{n} invoices of each kind (after a warm-up one), median (mean): fleet job, the fleet's answer "
+               f"included, {ai['p50'] * 1000:.1f} ms ({ai['mean'] * 1000:.1f}); plain job {plain['p50'] * 1000:.1f} "
+               f"ms ({plain['mean'] * 1000:.1f}); plain job without the addon's override "
+               f"{ungated['p50'] * 1000:.1f} ms ({ungated['mean'] * 1000:.1f})")
+    ratio, plain_ratio = ai["p50"] / plain["p50"], plain["p50"] / ungated["p50"]
+    common.summary("invoice", f"posting a fleet job's invoice, the fleet's answer included, vs the same invoice "
+                   f"of a plain job (median of {n})",
+                   f"{ai['p50'] * 1000:.1f} ms vs {plain['p50'] * 1000:.1f} ms = {ratio:.2f}x", f"<= {GOAL:g}x",
+                   ratio <= GOAL)
+    common.summary("invoice", f"posting a plain job's invoice with the addon vs without its override (median of {n})",
+                   f"{plain['p50'] * 1000:.1f} ms vs {ungated['p50'] * 1000:.1f} ms = {plain_ratio:.3f}x",
+                   f"<= {PLAIN_GOAL:g}x", plain_ratio <= PLAIN_GOAL)
+    return 0 if ratio <= GOAL and plain_ratio <= PLAIN_GOAL else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 simulator, percentiles and the summary lines.
 
 A benchmark creates its own database from the test template of ``make test``
-(``omega_ai_tmpl_*``; built here from scratch when there is none), installs
+(:func:`template_db`; built here as ``make test`` builds it when missing), installs
 the addon, runs Odoo as its own process (a task runner or a real HTTP server
 on a free port) against a simulator on another port, and drops everything at
 the end. Nothing here is part of ``make test``.
@@ -101,17 +101,24 @@ def odoo_bin_args(db, *args):
 
 
 def template_db():
-    """The addon's dependencies installed, as ``make test`` builds it (built here when missing)."""
-    found = psql("SELECT datname FROM pg_database WHERE datname LIKE 'omega_ai_tmpl_%' ORDER BY datname LIMIT 1")
-    if found:
-        return found
-    name = "omega_ai_tmpl_bench"
-    say(f"no test template: building {name} once (make test builds its own)")
-    log = RUN_DIR / "bench-template.log"
+    """The test template ``make test`` builds for this Odoo (scripts/lib.sh ``template_db``: the addon's
+    dependencies installed, named after Odoo's version and those dependencies); built here as
+    scripts/test.sh builds it when ``make test`` has not run yet."""
+    out = subprocess.run(["bash", "-c", 'source "$1" && PY=$2 && deps=$(addon_depends) && echo "$deps" && '
+                          'template_db "$deps"', "lib.sh", str(ROOT / "scripts" / "lib.sh"), PY],
+                         capture_output=True, text=True, check=True)
+    deps, name = out.stdout.split()
+    if psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+        return name
+    say(f"no test template: building {name} ({deps}) once, as make test does")
+    log = RUN_DIR / "template.log"
     with open(log, "w") as out:
-        subprocess.run(odoo_bin_args(name, "-i", "repair,sale_stock,account", "--stop-after-init",
-                                     f"--http-port={free_port()}", "--log-level=warn"),
-                       stdout=out, stderr=subprocess.STDOUT, check=True, timeout=1800)
+        built = subprocess.run(odoo_bin_args(name, "-i", deps, "--stop-after-init", f"--http-port={free_port()}",
+                                             "--log-level=warn"),
+                               stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800)
+    if built.returncode:
+        drop_db(name)
+        raise RuntimeError(f"could not build the template database {name} (log: {log})")
     return name
 
 
@@ -173,13 +180,6 @@ def odoo_task(db, task, timeout=900, **kwargs):
             sys.stdout.write(log.read_text()[-4000:])
             raise RuntimeError(f"Odoo task {task} failed (log: {log})")
         return json.load(result)
-
-
-def start_odoo_task(db, task, **kwargs):
-    """``odoo_task`` in the background; :return: the Popen (stop it with :func:`stop`)."""
-    cmd = [PY, str(BENCH / "odoo_task.py"), db, addons_path(), task, json.dumps(kwargs), os.devnull]
-    log = open(RUN_DIR / f"bench-task-{task}.log", "w")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextlib.contextmanager

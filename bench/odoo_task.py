@@ -7,7 +7,6 @@ RESULT_FILE. Only the benchmarks in this folder call it.
 """
 
 import json
-import resource
 import sys
 import time
 from collections import Counter
@@ -15,12 +14,8 @@ from collections import Counter
 from common import FLEET, SHOP_ID, rss_mb
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tools import config
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------- setup
@@ -88,10 +83,11 @@ def task_seed(env, partner, part, labor, count, lines=2, bind_prefix=None, batch
         if bind_prefix is not None:
             for index, (repair, job) in enumerate(zip(repairs, out[-size:], strict=True)):
                 job["ro_id"] = f"AI-{bind_prefix}{start + index:07d}"
-                repair.write({"fleet_ro_id": job["ro_id"], "fleet_status": "pending", "fleet_revision": 1,
-                              "fleet_sequence": 0})
+                # the fleet's fields, as the apply path writes them (users may not)
+                repair._fleet_write_state({"fleet_ro_id": job["ro_id"], "fleet_status": "pending",
+                                           "fleet_revision": 1, "fleet_sequence": 0})
                 for line, sent in zip(repair.sale_order_id.order_line, job["lines"], strict=True):
-                    line.write({"fleet_line_ref": sent["line_ref"], "fleet_status": "pending"})
+                    line._fleet_write_state({"fleet_line_ref": sent["line_ref"], "fleet_status": "pending"})
         env.cr.commit()
         env.invalidate_all()
     return {"jobs": out, "seconds": time.time() - started}
@@ -134,55 +130,78 @@ def _query_logger(path):
 
 def task_sync(env, max_pages=1000, log_queries=None, profile=None):
     """Walk the changes feed page by page as the poll cron does (a commit and
-    a clean cache per page); :return: time, queries per page, memory.
+    a clean cache per page); :return: time, ROs, queries and memory of each page.
 
     :param log_queries: a file where the queries of the second page are written
     :param profile: a file where a cProfile of the whole walk is written
     """
     import cProfile
 
+    from odoo.addons.omega_autointegrate.lib import autointegrate
+
     profiler = cProfile.Profile() if profile else None
     sync = env["autointegrate.sync"]
     company = env.company
     company._autointegrate_account().write({"poll_since": False, "poll_cursor": False, "poll_next_since": False})
     env.cr.commit()
+    items = []
+    real_changes = autointegrate.Client.changes
+
+    def counted_changes(client, *args, **kwargs):
+        page = real_changes(client, *args, **kwargs)
+        items.append(len(page["items"]))
+        return page
+
+    autointegrate.Client.changes = counted_changes
     rss_start = rss_mb()
     pages = []
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    for _ in range(max_pages):
-        env.invalidate_all()
-        undo = _query_logger(log_queries) if log_queries and len(pages) == 1 else None
-        count0 = env.cr.sql_log_count
-        page_started = time.perf_counter()
-        more = sync._poll_company(company)
-        env.cr.commit()  # the tracking messages are written at commit: count them with their page
-        if undo:
-            undo()
-        pages.append({"queries": env.cr.sql_log_count - count0, "seconds": time.perf_counter() - page_started})
-        if not more:
-            break
+    try:
+        for _ in range(max_pages):
+            env.invalidate_all()
+            undo = _query_logger(log_queries) if log_queries and len(pages) == 1 else None
+            count0 = env.cr.sql_log_count
+            page_started = time.perf_counter()
+            more = sync._poll_company(company)
+            env.cr.commit()  # the tracking messages are written at commit: count them with their page
+            if undo:
+                undo()
+            pages.append({"queries": env.cr.sql_log_count - count0, "seconds": time.perf_counter() - page_started,
+                          "items": items[-1], "rss_mb": rss_mb()})
+            if not more:
+                break
+    finally:
+        autointegrate.Client.changes = real_changes
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"seconds": seconds, "pages": pages, "rss_start_mb": rss_start, "rss_end_mb": rss_mb(),
-            "rss_peak_mb": peak_rss_mb()}
+    return {"seconds": seconds, "pages": pages, "rss_start_mb": rss_start}
 
 
-def task_poll_loop(env, interval, duration):
-    """The poll at a tight interval (instead of the cron's 5 minutes), for ``duration`` seconds."""
-    sync = env["autointegrate.sync"]
-    company = env.company
-    deadline = time.time() + duration
-    while time.time() < deadline:
+def task_sync_peer(env, repair_ids, page_size=100):
+    """Odoo's own peer of a sync: the same jobs and lines written back, with
+    ``write``, to what they held before the fleet's decision (their status
+    tracked: a chatter entry per job), page by page as the sync, a commit and
+    a clean cache per page. :return: seconds of each page."""
+    pages = []
+    started = time.perf_counter()
+    for start in range(0, len(repair_ids), page_size):
         env.invalidate_all()
-        while sync._poll_company(company):
-            env.cr.commit()
+        page_started = time.perf_counter()
+        repairs = env["repair.order"].search([("id", "in", repair_ids[start:start + page_size])])
+        for repair in repairs:
+            # a plain write in sudo: the fleet's fields refuse users' writes
+            repair._fleet_write_state({"fleet_status": "pending", "fleet_authorization_number": False,
+                                       "fleet_decided_by": False, "fleet_decided_at": False,
+                                       "fleet_approved_total": 0.0})
+            repair.sale_order_id.order_line._fleet_write_state({"fleet_status": "pending", "fleet_approved_qty": 0.0,
+                                                                "fleet_approved_amount": 0.0})
         env.cr.commit()
-        time.sleep(interval)
-    return {}
+        pages.append({"seconds": time.perf_counter() - page_started, "items": len(repairs)})
+    return {"seconds": time.perf_counter() - started, "pages": pages}
 
 
 def task_check(env, repair_ids):
@@ -202,72 +221,41 @@ def task_check(env, repair_ids):
 
 
 # ---------------------------------------------------------------- submit
-def task_submit(env, partner, part, labor, count, lines, sim_url, client_id, client_secret):
-    """SEND TO FLEET then SUBMIT REPAIR ORDER on ``count`` jobs of ``lines``
-    lines, each in its own transaction; then the same bodies as bare
-    ``requests`` calls. :return: seconds and queries of each."""
-    import requests
+def task_submit(env, partner, part, labor, count, lines):
+    """For each of ``count`` jobs of ``lines`` lines, as a shop clicks them,
+    each click a transaction of its own (nothing cached from the one before):
+    SEND TO FLEET (the dialog opens), SUBMIT REPAIR ORDER (the fleet's answer
+    stored), then Odoo's own Confirm of the same quotation.
 
-    # the addon's own copy of the wire protocol, the one its models call
-    from odoo.addons.omega_autointegrate.lib import autointegrate
-    from odoo.addons.omega_autointegrate.lib.autointegrate.formatting import body_digest
-
+    :return: seconds of each (commit included) and the queries of each submission
+    """
     jobs = task_seed(env, partner, part, labor, count + 1, lines=lines)["jobs"]
     repairs = env["repair.order"].browse([job["id"] for job in jobs])
-    addon, opened, queries, bodies, calls = [], [], [], [], []
-    real_submit = autointegrate.Client.submit
+    opened, submitted, confirmed, queries = [], [], [], []
 
-    def timed_submit(client, body, **kwargs):
-        started = time.perf_counter()
-        try:
-            return real_submit(client, body, **kwargs)
-        finally:
-            calls.append(time.perf_counter() - started)
-
-    autointegrate.Client.submit = timed_submit
-    for repair in repairs:
+    def click(action):
         env.invalidate_all()
         count0 = env.cr.sql_log_count
         started = time.perf_counter()
-        action = repair.action_send_to_fleet()
-        opened.append(time.perf_counter() - started)
-        env[action["res_model"]].browse(action["res_id"]).action_submit()
+        result = action()
         env.cr.commit()
-        addon.append(time.perf_counter() - started)
-        queries.append(env.cr.sql_log_count - count0)
-        body = repair._fleet_payload()
-        body["shop_ro_ref"] = body["shop_ro_ref"] + "-bare"
-        bodies.append(body)
-    autointegrate.Client.submit = real_submit
-    # a floor: only reading the job and its 50 quotation lines in a transaction of its own
-    floor = []
+        return result, time.perf_counter() - started, env.cr.sql_log_count - count0
+
     for repair in repairs:
-        env.invalidate_all()
-        started = time.perf_counter()
-        repair.sale_order_id.order_line.fetch(["product_id", "name", "product_uom_qty", "price_unit", "discount",
-                                               "tax_id", "fleet_line_ref", "fleet_status"])
-        env.cr.commit()
-        floor.append(time.perf_counter() - started)
-    token = requests.post(f"{sim_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                          "client_secret": client_secret}, timeout=10).json()
-    bare, bare_kept = [], []
-    session = requests.Session()
-    for index, body in enumerate(bodies):
-        # requests.post (a new connection each time, as the issue names it), then the same
-        # body again through a session keeping its connection open, as the addon's client does
-        for post, times, ref in ((requests.post, bare, "-bare"), (session.post, bare_kept, "-kept")):
-            body = dict(body, shop_ro_ref=f"{body['shop_ro_ref'].split('-bare')[0]}{ref}{index}")
-            started = time.perf_counter()
-            answer = post(f"{sim_url}/v1/repair-orders", json=body, timeout=30, headers={
-                "Authorization": f"Bearer {token['access_token']}",
-                "Idempotency-Key": f"{body['shop_ro_ref']}:submit:{body_digest(body)}"})
-            answer.json()
-            times.append(time.perf_counter() - started)
-            assert answer.status_code == 201, answer.text
-    # the first of each is the warm-up (caches, token, connection)
-    return {"addon": addon[1:], "opened": opened[1:], "floor": floor[1:], "queries": queries[1:], "bare": bare[1:],
-            "bare_kept": bare_kept[1:], "client": calls[1:],
-            "statuses": sorted(set(repairs.mapped("fleet_status")))}
+        action, seconds, _queries = click(repair.action_send_to_fleet)
+        opened.append(seconds)
+        wizard = env[action["res_model"]].browse(action["res_id"])
+        _result, seconds, count = click(wizard.action_submit)
+        submitted.append(seconds)
+        queries.append(count)
+        _result, seconds, _queries = click(repair.sale_order_id.action_confirm)
+        confirmed.append(seconds)
+    # the first of each is the warm-up (caches, the token, the connection)
+    return {"opened": opened[1:], "submitted": submitted[1:], "confirmed": confirmed[1:], "queries": queries[1:],
+            "statuses": sorted(set(repairs.mapped("fleet_status"))),
+            "orders": sorted(set(repairs.sale_order_id.mapped("state"))),
+            "sent_lines": sorted({len(repair.sale_order_id.order_line.filtered("fleet_line_ref"))
+                                  for repair in repairs})}
 
 
 def task_profile_submit(env, partner, part, labor, lines, out):
@@ -325,59 +313,67 @@ def task_invoice_prepare(env, jobs, walk_in):
     return invoices
 
 
+def _answered(env, move, crons):
+    """Whether the fleet's answer to the posted fleet invoice ``move`` is
+    applied (its job completed). When the posting left the sending to the
+    addon's crons (``ir.cron._trigger``), they are run first, as Odoo's cron
+    worker would run them at once."""
+    for _round in range(3):
+        env.invalidate_all()
+        if move.fleet_repair_id.fleet_status == "completed":
+            return True
+        due = env["ir.cron.trigger"].search([("cron_id", "in", crons.ids),
+                                             ("call_at", "<=", fields.Datetime.now())])
+        if not due:
+            return False
+        for cron in due.cron_id:
+            cron.method_direct_trigger()
+        due.unlink()
+        env.cr.commit()
+    return False
+
+
 def task_invoice_post(env, ai, plain, plain_ungated, profile=None):
-    """Post each invoice in its own transaction, in turn a fleet job's, its
-    plain twin's, and its other twin's with the gate taken out.
+    """Post each invoice in its own transaction (Post, its commit), in turn a
+    fleet job's until the fleet's answer is applied, its plain twin's, and
+    its other twin's with the addon's override of ``_post`` skipped (the
+    posting as without the addon).
 
     :param profile: a file where a cProfile of the fleet jobs' postings is written
-    :return: seconds of each posting, and of the gate's checks in it
+    :return: seconds of each posting, and how many fleet invoices got their answer
     """
     import cProfile
 
-    profiler = cProfile.Profile()
     from odoo.addons.omega_autointegrate.models.account_move import AccountMove
 
-    gate = {"ai": [], "plain": []}
-    real_problems = AccountMove._fleet_posting_problems
-    kind = [None]
-
-    def timed_problems(self):
-        started = time.perf_counter()
-        try:
-            return real_problems(self)
-        finally:
-            if kind[0] in gate:
-                gate[kind[0]].append(time.perf_counter() - started)
-
-    AccountMove._fleet_posting_problems = timed_problems
+    profiler = cProfile.Profile()
+    crons = env["ir.cron"].browse(env["ir.model.data"].search(
+        [("module", "=", "omega_autointegrate"), ("model", "=", "ir.cron")]).mapped("res_id")).filtered("active")
     timings = {"ai": [], "plain": [], "plain_ungated": []}
+    answered = 0
     try:
         for ids in zip(ai, plain, plain_ungated, strict=True):
             for name, move_id in zip(("ai", "plain", "plain_ungated"), ids, strict=True):
-                kind[0] = name
                 env.invalidate_all()
                 move = env["account.move"].browse(move_id)
                 started = time.perf_counter()
                 if profile and name == "ai":
                     profiler.enable()
                 if name == "plain_ungated":
-                    # the posting as without the addon: the MRO past the gate's override
-                    super(AccountMove, move)._post(soft=False)
+                    super(AccountMove, move)._post(soft=False)  # what action_post runs, past the addon's override
                 else:
-                    move._post(soft=False)  # what action_post runs
+                    move.action_post()
                 env.cr.commit()
+                if name == "ai":
+                    answered += _answered(env, move, crons)
                 profiler.disable()
                 timings[name].append(time.perf_counter() - started)
     finally:
         if profile:
             profiler.dump_stats(profile)
-        AccountMove._fleet_posting_problems = real_problems
-    moves = env["account.move"].browse(ai)
     posted = {name: sum(m.state == "posted" for m in env["account.move"].browse(ids))
               for name, ids in (("ai", ai), ("plain", plain), ("plain_ungated", plain_ungated))}
-    return dict(timings, gate=gate, posted=posted,
-                fleet_approved=sum(m.fleet_invoice_status == "approved" for m in moves),
-                jobs_completed=sum(m.fleet_repair_id.fleet_status == "completed" for m in moves))
+    return dict(timings, posted=posted, answered=answered)
 
 
 def main():
