@@ -29,9 +29,12 @@ class TestJobsInView(AutoIntegrateFlowCase):
         self.assertEqual(repair.fleet_vehicle, "2022 Ford F-250")
         repair.write({"fleet_vehicle_year": 0, "fleet_vehicle_make": False, "fleet_vehicle_model": False})
         self.assertFalse(repair.fleet_vehicle)
-        for view_type in ("list", "kanban", "form"):
+        # the field itself, where each view shows it (the form's Vehicle group is also named fleet_vehicle)
+        for view_type, where in (("list", "//list/field"), ("kanban", "//templates//field"),
+                                 ("form", "//div[hasclass('oe_title')]//field")):
             with self.subTest(view=view_type):
-                self.assertIn('name="fleet_vehicle"', self.env["repair.order"].get_view(view_type=view_type)["arch"])
+                arch = etree.fromstring(self.env["repair.order"].get_view(view_type=view_type)["arch"])
+                self.assertTrue(arch.xpath(f"{where}[@name='fleet_vehicle']"), view_type)
 
     def test_the_search_finds_a_job_by_any_of_its_ids(self):
         repair = self.make_job()
