@@ -121,6 +121,35 @@ class TestSendToFleet(AutoIntegrateFlowCase):
         self.assertTrue(repair.fleet_needs_resubmit)
         self.assertTrue(wizard.can_submit)
 
+    def test_a_dialog_never_sends_an_unchanged_ro_again(self):
+        """SUBMIT called on a job the fleet has as it is (over RPC, or in a dialog left open while a
+        colleague sent the job) sends nothing; the dialog's copies of the fleet's decisions, which
+        its user can write, decide nothing."""
+        repair = self.make_job()
+        self.send(repair)
+        wizard = self.open_send_dialog(repair)
+        self.assertFalse(wizard.can_submit)
+        with self.assertRaisesRegex(UserError, "has nothing new for the fleet"):
+            wizard.action_submit()
+        # denied: one dialog opened to resubmit; a colleague fixes the job and sends it meanwhile
+        self.fleet_deny_labor(repair, "Labor exceeds 1.0 h rate card")
+        left_open = self.open_send_dialog(repair)
+        self.assertTrue(left_open.can_submit)
+        self.line(repair, self.labor).product_uom_qty = 1.0
+        repair.action_fleet_save_and_send()
+        self.env.invalidate_all()  # the click is a request of its own
+        with self.assertRaisesRegex(UserError, "has nothing new for the fleet"):
+            left_open.action_submit()
+        # approved in full: a dialog line written to read denied offers no Send Again
+        self.fleet_decide(repair, all="approved")
+        wizard = self.open_send_dialog(repair)
+        wizard.line_ids[0].fleet_status = "denied"
+        self.assertFalse(wizard.can_send_again)
+        with self.assertRaisesRegex(UserError, "nothing for the fleet to look at again"):
+            wizard.action_send_again()
+        self.assertEqual(self.admin_get(f"/ro/{repair.fleet_ro_id}")["revision"], 2)
+        self.assertEqual(len(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "PUT")), 1)
+
     def test_adopts_the_fleets_ro_after_a_lost_commit(self):
         repair = self.make_job()
         # the fleet took our submit, but our transaction never committed it

@@ -121,14 +121,15 @@ class AutoIntegrateSendWizard(models.TransientModel):
         }
 
     @api.depends("repair_id.fleet_ro_id", "repair_id.fleet_needs_resubmit", "repair_id.fleet_status",
-                 "repair_id.fleet_changed", "line_ids.fleet_status")
+                 "repair_id.fleet_changed", "repair_id.fleet_line_ids.fleet_status")
     def _compute_can_submit(self):
         for wizard in self:
             repair = wizard.repair_id
             open_ro = repair.fleet_status not in CLOSED_STATUSES
+            # the job's own lines, as the fleet decided them: not the dialog's copies, which the user can write
             wizard.can_send_again = open_ro and bool(repair.fleet_ro_id) and not repair.fleet_changed and (
                 repair.fleet_status in ("denied", "partially_approved", "info_requested")
-                or any(line.fleet_status in ("adjusted", "denied") for line in wizard.line_ids)
+                or any(line.fleet_status in ("adjusted", "denied") for line in repair._fleet_lines())
             )
             wizard.can_submit = open_ro and (
                 not repair.fleet_ro_id or repair.fleet_needs_resubmit or wizard.can_send_again
@@ -226,6 +227,12 @@ class AutoIntegrateSendWizard(models.TransientModel):
         """SUBMIT REPAIR ORDER."""
         self.ensure_one()
         repair = self.repair_id
+        # the job as it is now, not as the dialog found it: a colleague may have sent it meanwhile
+        repair._fleet_check_can_send()
+        if not self.can_submit:
+            raise UserError(_("%(job)s has nothing new for the fleet: its RO is %(status)s and the job has not "
+                              "changed since it was sent. Close this dialog and open Send to Fleet again to see "
+                              "the fleet's current status.", job=repair.name, status=repair._fleet_status_label()))
         documents = self.document_line_ids._items()
         repair._fleet_check_documents(documents)  # a bad file stops everything before anything is sent
         line_notes = {}
