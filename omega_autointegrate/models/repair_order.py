@@ -82,6 +82,7 @@ class RepairOrder(models.Model):
         "fleet_decided_at", "fleet_submitted_at", "fleet_sequence", "fleet_approved_total", "fleet_sent_digest",
         "fleet_denial_pending", "is_autointegrate", "fleet_currency_id", "fleet_digest", "fleet_changed",
         "fleet_needs_resubmit", "fleet_documents_requested", "fleet_waiting_since", "fleet_due_at", "fleet_escalated",
+        "fleet_display_status",
     )
 
     #=== FIELDS ===#

@@ -222,10 +222,13 @@ class TestFleetRightsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMix
             ("repair.order", "action_send_to_fleet", [repair.id]),
             ("repair.order", "action_fleet_save_and_send", [repair.id]),
             ("repair.order", "action_fleet_communication", [repair.id]),
+            ("repair.order", "action_fleet_accept_decision", [repair.id]),
+            ("repair.order", "action_fleet_send_documents", [repair.id]),
             ("repair.order", "action_repair_cancel", [repair.id]),
             ("sale.order.line", "action_fleet_communication", [line.id]),
             ("autointegrate.send.wizard", "create", {"repair_id": repair.id}),
             ("autointegrate.communication.wizard", "create", {"repair_id": repair.id, "text": "hello"}),
+            ("autointegrate.document.wizard", "create", {"repair_id": repair.id}),
         ]
         for login in NO_FLEET_RIGHTS:
             for model, method, arg in attempts:
@@ -274,9 +277,11 @@ class TestFleetFieldsOverRpc(RpcMixin, RpcUsersMixin, TwoCompaniesMixin, FlowMix
         "fleet_decided_by": "Nobody", "fleet_decided_at": "2026-01-01 00:00:00",
         "fleet_submitted_at": "2026-01-01 00:00:00", "fleet_sent_digest": "0" * 32, "fleet_denial_pending": True,
         "is_autointegrate": False, "fleet_changed": True, "fleet_needs_resubmit": True, "fleet_digest": "0" * 32,
+        "fleet_display_status": "approved", "fleet_documents_requested": [{"type": "photo", "reason": "forged"}],
+        "fleet_waiting_since": "2026-01-01 00:00:00", "fleet_due_at": "2026-01-01 00:00:00", "fleet_escalated": True,
     }
     LINE_FIELDS = {"fleet_status": "approved", "fleet_approved_qty": 9.0, "fleet_approved_amount": 9999.0,
-                   "fleet_reason": "forged", "fleet_line_ref": "L-FORGED"}
+                   "fleet_reason": "forged", "fleet_line_ref": "L-FORGED", "fleet_declined": True}
 
     def snapshot(self, repair):
         self.env.invalidate_all()
