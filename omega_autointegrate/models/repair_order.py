@@ -1034,7 +1034,9 @@ class RepairOrder(models.Model):
     def _fleet_note_body(self, note):
         """A note of the fleet, for the chatter."""
         where = Markup(" <i>(%s)</i>") % note.line_label if note.line_ref else ""
-        return Markup("<b>%s</b>%s: %s") % (note.author or _("Fleet"), where, note.text)
+        # a question the fleet asked by its status alone carries no text
+        text = note.text or _("asks for information, without saying what: ask the fleet what it needs.")
+        return Markup("<b>%s</b>%s: %s") % (note.author or _("Fleet"), where, text)
 
     def _fleet_decision_body(self, decided, labels=None):
         """The fleet's decision on each line, for the chatter."""

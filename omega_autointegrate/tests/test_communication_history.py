@@ -83,6 +83,10 @@ class TestCommunicationHistory(AutoIntegrateFlowCase):
         self.assertEqual(self.entries(self.repair.action_fleet_communication())[-1],
                          ("info_request", "fleet", None, None, None))
         self.assertEqual(self.repair.fleet_status, "info_requested")
+        # the chatter says what happened, not the missing text's "False"
+        asked = self.repair.message_ids.filtered(lambda m: "asks for information" in m.body)
+        self.assertEqual(len(asked), 1)
+        self.assertNotIn("False", asked.body)
 
     def test_the_shops_cancellation_is_told(self):
         self.repair.action_repair_cancel()
