@@ -14,7 +14,7 @@ from unittest.mock import patch
 from odoo import api
 from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import AutoIntegrateHttpCase, FlowMixin, ensure_chart_of_accounts
 
@@ -75,6 +75,19 @@ class TestShopDayTours(FlowMixin, AutoIntegrateHttpCase):
         self.assertEqual(ro["revision"], 2)
         self.assertEqual(ro["notes"][-1]["text"], "Please look at the labour again: ADAS recalibration included")
         self.assertEqual(ro["notes"][-1]["author"], self.env.ref("base.user_admin").name)
+
+    def test_a_user_without_the_fleet_right_saves_as_in_any_job(self):
+        """SAVE AND SEND TO FLEET is for who may send: a repair user without the right saves the change, which
+        waits for an AutoIntegrate user to send it."""
+        repair = self.partially_approved_job()
+        new_test_user(self.env, login="repair-no-fleet", name="Robin Repair",
+                      groups="stock.group_stock_user,sales_team.group_sale_salesman_all_leads")
+        self.simulator.admin("DELETE", "/requests")
+        self.start_tour(form_url(repair), "autointegrate_tour_no_fleet_right", login="repair-no-fleet")
+        self.env.invalidate_all()
+        self.assertEqual(self.line(repair, self.labor).product_uom_qty, 1.0)
+        self.assertTrue(repair.fleet_changed)
+        self.assertFalse(self.fleet_requests(f"/v1/repair-orders/{repair.fleet_ro_id}", "PUT"))
 
     def test_fleet_communication_holds_every_word_of_the_fleet(self):
         repair = self.partially_approved_job()

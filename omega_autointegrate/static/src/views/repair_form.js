@@ -20,7 +20,8 @@ export class FleetStatusIndicator extends FormStatusIndicator {
 
     get fleetResubmit() {
         // computed on the server (a sent, open RO that has to go back to the fleet), and
-        // again by the form's onchange as soon as the job's vehicle, complaint or lines are edited
+        // again by the form's onchange as soon as the job's vehicle, complaint or lines are edited; the view
+        // leaves the field out for users without the AutoIntegrate right, who save as in any job
         const record = this.props.model.root;
         return !record.isNew && Boolean(record.data.fleet_needs_resubmit);
     }

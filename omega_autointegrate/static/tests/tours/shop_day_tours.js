@@ -9,6 +9,7 @@ import {
     checkTexts,
     closeDialog,
     DENIAL,
+    editField,
     GLASS,
     glassRow,
     invoiceFromList,
@@ -97,6 +98,29 @@ tours.add("autointegrate_tour_untouched", {
         { content: "the line's communication", trigger: `${NOTES} td[name=text]:contains(${DENIAL})` },
         ...closeDialog(),
         { content: "still not modified", trigger: UNTOUCHED_RESUBMIT },
+    ],
+});
+
+// 1: a repair user without the AutoIntegrate right edits a denied job: Odoo's own save, no SAVE AND SEND TO FLEET
+tours.add("autointegrate_tour_no_fleet_right", {
+    steps: () => [
+        { content: "the job's form", trigger: `${JOB_BADGE}:contains(Partially approved)` },
+        {
+            content: "no SAVE AND SEND TO FLEET, nothing to save",
+            trigger: ".o_form_status_indicator:not(:has(.o_fleet_save_and_send)):has(.o_form_status_indicator_buttons.invisible)",
+        },
+        ...openFleetTab(),
+        { content: "edit the labour quantity", trigger: `${laborRow(JOB_LINES)} td[name=product_uom_qty]`, run: "click" },
+        editField("product_uom_qty", "1.0", `${JOB_LINES} .o_selected_row`),
+        {
+            content: "Odoo's own save, still no SAVE AND SEND TO FLEET",
+            trigger: ".o_form_status_indicator:not(:has(.o_fleet_save_and_send)) button.o_form_button_save:not(.d-none)",
+            run: "click",
+        },
+        {
+            content: "saved, and it waits for a user who may send it",
+            trigger: ".o_form_status_indicator:not(:has(.o_fleet_save_and_send)):has(.o_form_status_indicator_buttons.invisible)",
+        },
     ],
 });
 
