@@ -515,9 +515,7 @@ class AccountMove(models.Model):
         else:
             kind, title = "success", _("Approved by the fleet")
             message = _("The fleet accepted %(invoices)s.", invoices=", ".join(moves.mapped("name")))
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": kind, "title": title, "message": message, "sticky": kind != "success",
-                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+        return self.env["repair.order"]._fleet_notification(kind, title, message)
 
     @api.model
     def _cron_fleet_send_invoices(self, limit=20):

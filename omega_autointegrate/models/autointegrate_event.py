@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL, format_datetime, mute_logger
+from odoo.tools import format_datetime, mute_logger
 
 from ..const import EVENT_ORPHAN_DAYS, EVENT_RETRY_S, MAX_BODY_BYTES
 from ..lib.autointegrate import signing
@@ -172,10 +172,8 @@ class AutoIntegrateEvent(models.Model):
             return self._waiting(job, trigger)
         try:
             with self.env.cr.savepoint():
-                # a lock taken, or a job changed since this transaction began, is the expected
-                # answer here, not an error for the log
-                self.env.cr.execute(SQL("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", job.id),
-                                    log_exceptions=False)
+                # a lock taken, or a job changed since this transaction began: the event waits
+                job._fleet_lock_nowait()
                 waiting = self.search([("company_id", "=", self.company_id.id), ("ro_id", "=", self.ro_id),
                                        ("state", "=", "received")], order="sequence, id")
                 for event in waiting:

@@ -437,6 +437,7 @@ class RepairOrder(models.Model):
         })
         return wizard._action_open()
 
+    @api.model
     def _fleet_notification(self, kind, title, message):
         return {
             "type": "ir.actions.client",
@@ -635,15 +636,21 @@ class RepairOrder(models.Model):
         self.ensure_one()
         try:
             with self.env.cr.savepoint(flush=False):
-                # NO KEY: rows of other transactions may still reference this job; a lock
-                # already taken is the expected answer here, not an error for the log
-                self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id],
-                                    log_exceptions=False)
+                self._fleet_lock_nowait()
         except psycopg2.errors.LockNotAvailable as error:
             raise UserError(
                 _("%(job)s is being sent to the fleet by someone else right now. Wait a moment and reopen it.",
                   job=self.name)
             ) from error
+
+    def _fleet_lock_nowait(self):
+        """Lock the job's row, or fail at once (``LockNotAvailable``) when another
+        transaction holds it: the caller holds a savepoint and says what to do."""
+        self.ensure_one()
+        # NO KEY: rows of other transactions may still reference this job; a lock
+        # already taken is the expected answer here, not an error for the log
+        self.env.cr.execute("SELECT id FROM repair_order WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id],
+                            log_exceptions=False)
 
     def _fleet_ensure_quotation(self):
         self.ensure_one()
@@ -823,12 +830,7 @@ class RepairOrder(models.Model):
                 if status != "pending" and (status != line.fleet_status
                                             or (line_state.get("reason") or False) != line.fleet_reason):
                     decided.append((line, line_state))
-                values = (
-                    status,
-                    formatting.safe_decimal(line_state.get("approved_quantity")) or 0.0,
-                    formatting.safe_decimal(line_state.get("approved_amount")) or 0.0,
-                    line_state.get("reason") or False,
-                )
+                values = _line_decision(line_state)
                 if values != tuple(line[name] for name in LINE_FLEET_FIELDS):
                     line_writes[values].append(line.id)
             for line in lines.values():
@@ -1369,12 +1371,7 @@ class RepairOrder(models.Model):
                 status = line_state.get("status")
                 if not line or status not in ("pending", *INVOICEABLE_LINE_STATUSES, "denied"):
                     continue
-                values = (
-                    status,
-                    float(formatting.safe_decimal(line_state.get("approved_quantity")) or 0),
-                    float(formatting.safe_decimal(line_state.get("approved_amount")) or 0),
-                    line_state.get("reason") or False,
-                )
+                values = _line_decision(line_state)
                 if values != (line.status, line.approved_quantity, line.approved_amount, line.reason or False):
                     who = (state.get("decided_by") or False, decided_at) if status != "pending" else (False, False)
                     line_writes[values + who].append(line.id)
@@ -1842,3 +1839,14 @@ def _parse_timestamp(value):
         return fields.Datetime.to_string(fields.Datetime.to_datetime(value[:19].replace("T", " ")))
     except ValueError:
         return False
+
+
+def _line_decision(line_state):
+    """:return: ``(status, approved quantity, approved amount, reason)`` of the
+    fleet's state of one line, as the job's lines and the history store them."""
+    return (
+        line_state.get("status"),
+        float(formatting.safe_decimal(line_state.get("approved_quantity")) or 0),
+        float(formatting.safe_decimal(line_state.get("approved_amount")) or 0),
+        line_state.get("reason") or False,
+    )
