@@ -5,7 +5,10 @@ errors, and the problems the fleet (or the addon's own check before sending)
 finds in a body, become ``UserError`` text.
 """
 
+import logging
 import re
+import threading
+from contextlib import contextmanager
 
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
@@ -133,3 +136,35 @@ def user_message(env, error, url=None):
 def user_error(env, error, url=None):
     """:return: a ``UserError`` for an :class:`autointegrate.AutoIntegrateError`."""
     return UserError(user_message(env, error, url))
+
+
+class _ThreadMute(logging.Filter):
+    """Drops the records of the threads that asked for quiet (:func:`quiet_sql_errors`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record):
+        return not getattr(self.local, "quiet", False)
+
+
+_SQL_MUTE = _ThreadMute()
+
+
+@contextmanager
+def quiet_sql_errors():
+    """Leave out of the log the SQL errors that the caller expects and
+    handles (a row another request inserted meanwhile), in this thread only.
+
+    Odoo's ``mute_logger`` swaps the logger's handlers for every thread: two
+    webhook requests muting at once can leave ``odoo.sql_db`` muted for the
+    whole process, or log the other's expected error. A filter keyed on the
+    thread does neither.
+    """
+    logging.getLogger("odoo.sql_db").addFilter(_SQL_MUTE)  # once: a filter is added once
+    _SQL_MUTE.local.quiet = True
+    try:
+        yield
+    finally:
+        _SQL_MUTE.local.quiet = False

@@ -6,13 +6,14 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import format_datetime, mute_logger
+from odoo.tools import format_datetime
 
 from ..const import EVENT_ORPHAN_DAYS, EVENT_RETRY_S, MAX_BODY_BYTES
 from ..lib.autointegrate import signing
 from ..lib.autointegrate.errors import SignatureError
 from ..lib.autointegrate.events import parse_event
 from ..lib.autointegrate.formatting import is_ref
+from ..tools import quiet_sql_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class AutoIntegrateEvent(models.Model):
         try:
             # the same event delivered twice at once: the unique index makes the second
             # transaction wait for the first, then refuses its row (no error for the log)
-            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint(flush=False), quiet_sql_errors():
                 return events.create(values)
         except psycopg2.errors.UniqueViolation:
             return events

@@ -19,10 +19,11 @@ import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.api import Transaction
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 
 from ..lib import autointegrate as ai
 from ..lib.autointegrate import signing
+from ..tools import quiet_sql_errors
 from .common import AutoIntegrateFlowCase, AutoIntegrateHttpCase, FlowMixin, set_account
 from .test_reliability import CommittedJobMixin
 
@@ -207,3 +208,35 @@ class TestWebhookConcurrency(FleetStateMixin, CommittedJobMixin, AutoIntegrateFl
         self.assertEqual(self.run_cron(ids), 1)
         status, sequence, state, _repair_id, _note, _triggered = self.committed(ids, seen)
         self.assertEqual((status, sequence, state), ("approved", decided["sequence"], "applied"))
+
+
+@tagged("post_install", "-at_install")
+class TestQuietSqlErrors(BaseCase):
+    """Two deliveries of one event store it at once: the second's expected
+    unique violation stays out of the log in its own thread only, and the
+    log is never left muted (as mute_logger's handler swap can leave it)."""
+
+    def test_quiet_in_one_thread_only_and_never_stuck(self):
+        sql_logger = logging.getLogger("odoo.sql_db")
+        entered, release = threading.Event(), threading.Event()
+
+        def other_delivery():
+            with quiet_sql_errors():
+                entered.set()
+                release.wait(5)
+                sql_logger.error("expected and handled")
+
+        with self.assertLogs("odoo.sql_db", "ERROR") as logged:
+            thread = threading.Thread(target=other_delivery)
+            thread.start()
+            entered.wait(5)
+            # this thread enters and leaves while the other is quiet, then the other leaves: the
+            # interleaving that leaves mute_logger's swapped handlers in place
+            with quiet_sql_errors():
+                sql_logger.error("quiet here")
+            sql_logger.error("logged while the other thread is quiet")
+            release.set()
+            thread.join(5)
+            sql_logger.error("logged after both")
+        self.assertEqual([record.getMessage() for record in logged.records],
+                         ["logged while the other thread is quiet", "logged after both"])
