@@ -354,6 +354,21 @@ class RepairOrder(models.Model):
         if isinstance(vals.get("fleet_vin"), str):
             vals["fleet_vin"] = re.sub(r"\s+", "", vals["fleet_vin"]).upper() or False
 
+    # named to run before repair's _unlink_except_confirmed (Odoo runs them in name order), which
+    # would otherwise cancel a confirmed job, and so its RO at the fleet, on the way to deleting it
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_bound_to_fleet(self):
+        """A job whose RO is open at the fleet is not deleted, draft or not: the
+        fleet would keep an RO (approved, perhaps, its invoice awaited) that
+        the shop no longer knows. Cancelling the job cancels the RO at the
+        fleet; the job may then be deleted."""
+        bound = self.filtered(lambda repair: repair.fleet_ro_id and repair.fleet_status not in CLOSED_STATUSES)
+        if bound:
+            raise UserError(_(
+                "%(jobs)s cannot be deleted: the fleet has its repair order, still open there, and would keep it. "
+                "Cancel the job instead (Cancel also cancels its RO at the fleet); once cancelled, it can be "
+                "deleted.", jobs=", ".join(bound.mapped("name"))))
+
     #=== ACTION METHODS ===#
 
     def action_send_to_fleet(self):
