@@ -93,12 +93,13 @@ class AutoIntegrateDocument(models.Model):
                                    ("fetch_error", "=", False)], limit=FETCH_BATCH + 1)
         batch, remaining = todo[:FETCH_BATCH], len(todo) > FETCH_BATCH
         for company, documents in batch.grouped("company_id").items():
-            try:
-                client = company._autointegrate_client()
-            except UserError as error:  # the account was unset since: its documents wait
-                _logger.warning("Fleet documents of %s wait: %s", company.name, error)
-                continue
             for document in documents:
+                try:
+                    # the job's client: its download is logged under the job
+                    client = company._autointegrate_client(document.repair_id)
+                except UserError as error:  # the account was unset since: its documents wait
+                    _logger.warning("Fleet documents of %s wait: %s", company.name, error)
+                    break
                 try:
                     with self.env.cr.savepoint():
                         document._fleet_fetch(client)

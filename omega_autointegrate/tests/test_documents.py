@@ -216,3 +216,29 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
         self.assertEqual(on_line.document_ids.mapped("file_name"), ["windshield.jpg"])
         self.assertFalse(self.env[action["res_model"]].browse(
             self.labor_line.action_fleet_communication()["res_id"]).document_ids)
+
+    # what the shop sends and fetches is the job's own: its attachments, its lines, its exchange-log rows
+    def fleet_attaches(self, repair, content):
+        self.admin_post(f"/ro/{repair.fleet_ro_id}/documents", {
+            "file_name": "PO.pdf", "content_type": "application/pdf", "kind": "purchase_order",
+            "content_base64": base64.b64encode(content).decode()})
+        repair._fleet_refresh()
+        return repair.fleet_document_ids
+
+    def test_the_cron_logs_each_download_under_its_job(self):
+        other = self.make_job()
+        self.send(other)
+        documents = self.fleet_attaches(self.repair, PDF + b"1") | self.fleet_attaches(other, PDF + b"2")
+        Exchange = self.env["autointegrate.exchange"]
+        before = Exchange.search([], limit=1).id
+        self.env["autointegrate.document"]._cron_fetch_documents()
+        self.assertTrue(all(documents.mapped("attachment_id")))
+        run = Exchange.search([("id", ">", before)])
+        self.assertEqual(len(run), 2)
+        self.assertTrue(all(run.mapped("repair_id")), "every row of the run names its job")
+        for document in documents:
+            repair = document.repair_id
+            path = f"/v1/repair-orders/{repair.fleet_ro_id}/documents/{document.fleet_document_id}/content"
+            log = run.filtered(lambda entry, path=path: entry.endpoint == f"GET {path}")
+            self.assertEqual(len(log), 1)
+            self.assertEqual(log.repair_id, repair)
