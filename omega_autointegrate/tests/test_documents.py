@@ -242,3 +242,42 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
             log = run.filtered(lambda entry, path=path: entry.endpoint == f"GET {path}")
             self.assertEqual(len(log), 1)
             self.assertEqual(log.repair_id, repair)
+
+    def shop_notes_at_fleet(self, text):
+        """:return: the shop's notes of the job's RO at the fleet that hold ``text``"""
+        return [note for note in self.admin_get(f"/ro/{self.repair.fleet_ro_id}")["notes"]
+                if note["author_type"] == "shop" and text in note["text"]]
+
+    def test_a_retry_of_the_dialog_sends_its_note_once(self):
+        self.without_backoff()
+        wizard = self.open_documents()
+        self.choose(wizard, {self.photo: ("photo", self.glass)})
+        wizard.note = "The crack, as asked"
+        # the fleet takes the note, every answer is lost: the user sees an error and clicks Send again
+        self.simulator.set_faults({"drop_after_processing_next": 10,
+                                   "path_prefix": f"/v1/repair-orders/{self.repair.fleet_ro_id}/notes"})
+        with self.assertRaises(UserError):
+            wizard.action_send()
+        self.simulator.set_faults({})
+        self.assertEqual(len(self.shop_notes_at_fleet("The crack, as asked")), 1)
+        wizard.action_send()
+        wizard.action_send()  # and a double click
+        self.assertEqual(len(self.shop_notes_at_fleet("The crack, as asked")), 1, "one note at the fleet")
+        self.assertEqual(len(self.repair.fleet_note_ids.filtered(lambda n: "The crack, as asked" in n.text)), 1)
+        posts = self.fleet_requests(f"/v1/repair-orders/{self.repair.fleet_ro_id}/notes", "POST")
+        self.assertEqual(len(posts), 6, "four tries, then two clicks")
+        self.assertEqual({post["headers"]["Idempotency-Key"] for post in posts},
+                         {wizard._note_key(f"The crack, as asked\n- {self.photo.name}")}, "the dialog's one key")
+
+    def test_each_dialog_sends_its_own_note(self):
+        """The fleet asks for the photo again: the same answer, from a new dialog, is a new note that answers it."""
+        request = [{"kind": "photo", "line_ref": self.glass.fleet_line_ref, "text": "Photo of the crack, please"}]
+        for _time in range(2):
+            self.fleet_requests_documents(request)
+            self.assertEqual(self.repair.fleet_status, "info_requested")
+            self.open_documents().action_send()
+            self.assertEqual(self.repair.fleet_status, "pending", "the note answered the fleet's request")
+        texts = [note["text"] for note in self.shop_notes_at_fleet("windshield.jpg")]
+        self.assertEqual(len(texts), 2)
+        self.assertEqual(texts[0], texts[1])
+        self.assertEqual(len(self.uploads()), 1, "the photo itself was sent once")
