@@ -13,7 +13,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..const import FLEET_DOCUMENT_KINDS
 from ..lib import autointegrate as ai
@@ -61,6 +61,15 @@ class AutoIntegrateDocument(models.Model):
         ("fleet_document_unique", "unique(repair_id, fleet_document_id)",
          "A fleet document is stored once per repair order."),
     ]
+
+    @api.constrains("repair_id", "attachment_id", "sale_line_id")
+    def _check_of_the_job(self):
+        """A document of a job's RO is one of the job's attachments, about a line of its quotation."""
+        for document in self:
+            problem = document.repair_id._fleet_foreign_document(document.attachment_id, document.sale_line_id)
+            if problem:
+                raise ValidationError(_("%(file)s cannot be a fleet document of %(job)s: %(problem)s.",
+                                        file=document.file_name, job=document.repair_id.name, problem=problem))
 
     @api.depends("line_ref", "sale_line_id.name")
     def _compute_line_name(self):

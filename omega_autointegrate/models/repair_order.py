@@ -1416,6 +1416,24 @@ class RepairOrder(models.Model):
             return "image/heic"  # Python's mimetypes does not know HEIC photos
         return mimetype
 
+    def _fleet_foreign_document(self, attachment, line=None):
+        """Why a file (and the line it is about) may not be a document of this
+        job's RO, if it may not: only the job's own attachments and the lines
+        of its own quotation may, not another job's or another company's,
+        whatever a dialog's row says.
+
+        :param attachment: an ``ir.attachment`` (or empty: only the line is checked)
+        :param line: a quotation line, or empty
+        :return: why not, or ``None``
+        """
+        self.ensure_one()
+        # sudo: what is read here is only compared, never shown (another company's file stays unread)
+        if attachment and (attachment.sudo().res_model, attachment.sudo().res_id) != (self._name, self.id):
+            return _("the file is not an attachment of %(job)s: attach it to the job first", job=self.name)
+        if line and line.sudo().order_id != self.sudo().sale_order_id:
+            return _("its line is not a line of the quotation of %(job)s", job=self.name)
+        return None
+
     def _fleet_document_problems(self, items):
         """What the fleet would refuse in the documents ``items``, checked
         without sending anything: the type, the size, the content against its
@@ -1427,6 +1445,10 @@ class RepairOrder(models.Model):
         self.ensure_one()
         problems = []
         for attachment, kind, line, description in items:
+            foreign = self._fleet_foreign_document(attachment, line)
+            if foreign:
+                problems.append(_("- File %(id)s: %(problem)s.", id=attachment.id, problem=foreign))
+                continue
             name = attachment.name or _("(no name)")
             if attachment.type != "binary":
                 problems.append(_("- “%(file)s” is a link, not a file: attach the file itself to the job.",

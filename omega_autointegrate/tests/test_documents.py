@@ -4,7 +4,7 @@ asked for by the fleet, the fleet's own landing in the job's attachments."""
 import base64
 import hashlib
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import JPEG, PDF, AutoIntegrateFlowCase
@@ -281,3 +281,53 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
         self.assertEqual(len(texts), 2)
         self.assertEqual(texts[0], texts[1])
         self.assertEqual(len(self.uploads()), 1, "the photo itself was sent once")
+
+    def test_only_the_jobs_own_files_and_lines_go_to_its_fleet(self):
+        other = self.make_job()
+        self.send(other)
+        other_photo = self.attach(other, "other-car.jpg", JPEG + b"other")
+        other_line = self.line(other, self.labor)
+        self.assertTrue(other_line.fleet_line_ref, "a line the fleet knows, of another RO")
+        quotation_file = self.env["ir.attachment"].create({
+            "name": "on-the-quotation.jpg", "raw": JPEG, "res_model": "sale.order",
+            "res_id": self.repair.sale_order_id.id})
+        company_b = self.env["res.company"].create({"name": "Shop B"})
+        job_b = self.env["repair.order"].with_company(company_b).create({"partner_id": self.driver.id})
+        self.assertEqual(job_b.company_id, company_b)
+        file_b = self.attach(job_b, "shop-b-secret.jpg", JPEG)
+        # sent by code: refused before anything reaches the fleet
+        no_line = self.env["sale.order.line"]
+        for items, said in (
+            ([(other_photo, "photo", no_line, False)], "is not an attachment of"),
+            ([(quotation_file, "photo", no_line, False)], "is not an attachment of"),
+            ([(file_b, "photo", no_line, False)], "is not an attachment of"),
+            ([(self.photo, "photo", other_line, False)], "is not a line of the quotation of"),
+        ):
+            with self.subTest(said=said), self.assertRaises(UserError) as info:
+                self.repair._fleet_upload_documents([(self.report, "estimate", self.glass, False)] + items)
+            self.assertIn("Nothing was sent to the fleet", str(info.exception))
+            self.assertIn(said, str(info.exception))
+            self.assertIn(self.repair.name, str(info.exception))
+            self.assertNotIn("shop-b-secret", str(info.exception), "another company's file is not named")
+        # a row of SEND DOCUMENTS or of SEND TO FLEET, however it is written
+        wizard = self.open_documents()
+        row = wizard.line_ids[0]
+        send_wizard = self.open_send_dialog(self.make_job())
+        Row = self.env["autointegrate.document.wizard.line"]
+        for change in (
+            lambda: row.write({"attachment_id": other_photo.id}),
+            lambda: row.write({"sale_line_id": other_line.id}),
+            lambda: row.write({"repair_id": other.id, "attachment_id": other_photo.id}),
+            lambda: Row.create({"wizard_id": wizard.id, "repair_id": other.id, "attachment_id": other_photo.id}),
+            lambda: Row.create({"send_wizard_id": send_wizard.id, "repair_id": send_wizard.repair_id.id,
+                                "attachment_id": self.photo.id}),
+        ):
+            with self.assertRaisesRegex(ValidationError, "cannot be sent to the fleet with"):
+                change()
+        # and a stored document of the RO
+        document = self.fleet_attaches(self.repair, PDF + b"PO")
+        for values in ({"attachment_id": other_photo.id}, {"sale_line_id": other_line.id}):
+            with self.assertRaisesRegex(ValidationError, "cannot be a fleet document of"):
+                document.write(values)
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.fleet_requests(f"/v1/repair-orders/{other.fleet_ro_id}/documents", "POST"), [])

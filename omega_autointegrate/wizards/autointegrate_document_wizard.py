@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..const import FLEET_DOCUMENT_KINDS
 from ..lib import autointegrate as ai
@@ -121,6 +121,19 @@ class AutoIntegrateDocumentWizardLine(models.TransientModel):
     requested = fields.Boolean(string="Asked For", readonly=True, help="The fleet asked for this document.")
     at_fleet = fields.Boolean(string="At the Fleet", compute="_compute_at_fleet",
                               help="The fleet has this file already, as this kind of document for this line.")
+
+    @api.constrains("repair_id", "wizard_id", "send_wizard_id", "attachment_id", "sale_line_id")
+    def _check_of_the_job(self):
+        """A row sends a file of its dialog's job, about a line of that job's quotation."""
+        for row in self:
+            job = (row.wizard_id or row.send_wizard_id).repair_id or row.repair_id
+            if row.repair_id != job:
+                problem = _("the row is of another job")
+            else:
+                problem = job._fleet_foreign_document(row.attachment_id, row.sale_line_id)
+            if problem:
+                raise ValidationError(_("This file cannot be sent to the fleet with %(job)s: %(problem)s.",
+                                        job=job.name, problem=problem))
 
     @api.depends("attachment_id", "kind", "sale_line_id")
     def _compute_at_fleet(self):
