@@ -13,7 +13,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..const import FLEET_DOCUMENT_KINDS
 from ..lib import autointegrate as ai
@@ -62,6 +62,15 @@ class AutoIntegrateDocument(models.Model):
          "A fleet document is stored once per repair order."),
     ]
 
+    @api.constrains("repair_id", "attachment_id", "sale_line_id")
+    def _check_of_the_job(self):
+        """A document of a job's RO is one of the job's attachments, about a line of its quotation."""
+        for document in self:
+            problem = document.repair_id._fleet_foreign_document(document.attachment_id, document.sale_line_id)
+            if problem:
+                raise ValidationError(_("%(file)s cannot be a fleet document of %(job)s: %(problem)s.",
+                                        file=document.file_name, job=document.repair_id.name, problem=problem))
+
     @api.depends("line_ref", "sale_line_id.name")
     def _compute_line_name(self):
         for document in self:
@@ -93,12 +102,13 @@ class AutoIntegrateDocument(models.Model):
                                    ("fetch_error", "=", False)], limit=FETCH_BATCH + 1)
         batch, remaining = todo[:FETCH_BATCH], len(todo) > FETCH_BATCH
         for company, documents in batch.grouped("company_id").items():
-            try:
-                client = company._autointegrate_client()
-            except UserError as error:  # the account was unset since: its documents wait
-                _logger.warning("Fleet documents of %s wait: %s", company.name, error)
-                continue
             for document in documents:
+                try:
+                    # the job's client: its download is logged under the job
+                    client = company._autointegrate_client(document.repair_id)
+                except UserError as error:  # the account was unset since: its documents wait
+                    _logger.warning("Fleet documents of %s wait: %s", company.name, error)
+                    break
                 try:
                     with self.env.cr.savepoint():
                         document._fleet_fetch(client)

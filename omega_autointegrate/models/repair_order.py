@@ -355,6 +355,21 @@ class RepairOrder(models.Model):
         if isinstance(vals.get("fleet_vin"), str):
             vals["fleet_vin"] = re.sub(r"\s+", "", vals["fleet_vin"]).upper() or False
 
+    # named to run before repair's _unlink_except_confirmed (Odoo runs them in name order), which
+    # would otherwise cancel a confirmed job, and so its RO at the fleet, on the way to deleting it
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_bound_to_fleet(self):
+        """A job whose RO is open at the fleet is not deleted, draft or not: the
+        fleet would keep an RO (approved, perhaps, its invoice awaited) that
+        the shop no longer knows. Cancelling the job cancels the RO at the
+        fleet; the job may then be deleted."""
+        bound = self.filtered(lambda repair: repair.fleet_ro_id and repair.fleet_status not in CLOSED_STATUSES)
+        if bound:
+            raise UserError(_(
+                "%(jobs)s cannot be deleted: the fleet has its repair order, still open there, and would keep it. "
+                "Cancel the job instead (Cancel also cancels its RO at the fleet); once cancelled, it can be "
+                "deleted.", jobs=", ".join(bound.mapped("name"))))
+
     #=== ACTION METHODS ===#
 
     def action_send_to_fleet(self):
@@ -1401,6 +1416,24 @@ class RepairOrder(models.Model):
             return "image/heic"  # Python's mimetypes does not know HEIC photos
         return mimetype
 
+    def _fleet_foreign_document(self, attachment, line=None):
+        """Why a file (and the line it is about) may not be a document of this
+        job's RO, if it may not: only the job's own attachments and the lines
+        of its own quotation may, not another job's or another company's,
+        whatever a dialog's row says.
+
+        :param attachment: an ``ir.attachment`` (or empty: only the line is checked)
+        :param line: a quotation line, or empty
+        :return: why not, or ``None``
+        """
+        self.ensure_one()
+        # sudo: what is read here is only compared, never shown (another company's file stays unread)
+        if attachment and (attachment.sudo().res_model, attachment.sudo().res_id) != (self._name, self.id):
+            return _("the file is not an attachment of %(job)s: attach it to the job first", job=self.name)
+        if line and line.sudo().order_id != self.sudo().sale_order_id:
+            return _("its line is not a line of the quotation of %(job)s", job=self.name)
+        return None
+
     def _fleet_document_problems(self, items):
         """What the fleet would refuse in the documents ``items``, checked
         without sending anything: the type, the size, the content against its
@@ -1412,6 +1445,10 @@ class RepairOrder(models.Model):
         self.ensure_one()
         problems = []
         for attachment, kind, line, description in items:
+            foreign = self._fleet_foreign_document(attachment, line)
+            if foreign:
+                problems.append(_("- File %(id)s: %(problem)s.", id=attachment.id, problem=foreign))
+                continue
             name = attachment.name or _("(no name)")
             if attachment.type != "binary":
                 problems.append(_("- “%(file)s” is a link, not a file: attach the file itself to the job.",

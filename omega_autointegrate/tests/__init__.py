@@ -11,6 +11,7 @@ from . import (
     test_hostile_input,
     test_invoice_answers,
     test_invoicing,
+    test_job_deletion,
     test_live_status,
     test_migration,
     test_performance,

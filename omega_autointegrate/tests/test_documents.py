@@ -4,7 +4,7 @@ asked for by the fleet, the fleet's own landing in the job's attachments."""
 import base64
 import hashlib
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import JPEG, PDF, AutoIntegrateFlowCase
@@ -216,3 +216,118 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
         self.assertEqual(on_line.document_ids.mapped("file_name"), ["windshield.jpg"])
         self.assertFalse(self.env[action["res_model"]].browse(
             self.labor_line.action_fleet_communication()["res_id"]).document_ids)
+
+    # what the shop sends and fetches is the job's own: its attachments, its lines, its exchange-log rows
+    def fleet_attaches(self, repair, content):
+        self.admin_post(f"/ro/{repair.fleet_ro_id}/documents", {
+            "file_name": "PO.pdf", "content_type": "application/pdf", "kind": "purchase_order",
+            "content_base64": base64.b64encode(content).decode()})
+        repair._fleet_refresh()
+        return repair.fleet_document_ids
+
+    def test_the_cron_logs_each_download_under_its_job(self):
+        other = self.make_job()
+        self.send(other)
+        documents = self.fleet_attaches(self.repair, PDF + b"1") | self.fleet_attaches(other, PDF + b"2")
+        Exchange = self.env["autointegrate.exchange"]
+        before = Exchange.search([], limit=1).id
+        self.env["autointegrate.document"]._cron_fetch_documents()
+        self.assertTrue(all(documents.mapped("attachment_id")))
+        run = Exchange.search([("id", ">", before)])
+        self.assertEqual(len(run), 2)
+        self.assertTrue(all(run.mapped("repair_id")), "every row of the run names its job")
+        for document in documents:
+            repair = document.repair_id
+            path = f"/v1/repair-orders/{repair.fleet_ro_id}/documents/{document.fleet_document_id}/content"
+            log = run.filtered(lambda entry, path=path: entry.endpoint == f"GET {path}")
+            self.assertEqual(len(log), 1)
+            self.assertEqual(log.repair_id, repair)
+
+    def shop_notes_at_fleet(self, text):
+        """:return: the shop's notes of the job's RO at the fleet that hold ``text``"""
+        return [note for note in self.admin_get(f"/ro/{self.repair.fleet_ro_id}")["notes"]
+                if note["author_type"] == "shop" and text in note["text"]]
+
+    def test_a_retry_of_the_dialog_sends_its_note_once(self):
+        self.without_backoff()
+        wizard = self.open_documents()
+        self.choose(wizard, {self.photo: ("photo", self.glass)})
+        wizard.note = "The crack, as asked"
+        # the fleet takes the note, every answer is lost: the user sees an error and clicks Send again
+        self.simulator.set_faults({"drop_after_processing_next": 10,
+                                   "path_prefix": f"/v1/repair-orders/{self.repair.fleet_ro_id}/notes"})
+        with self.assertRaises(UserError):
+            wizard.action_send()
+        self.simulator.set_faults({})
+        self.assertEqual(len(self.shop_notes_at_fleet("The crack, as asked")), 1)
+        wizard.action_send()
+        wizard.action_send()  # and a double click
+        self.assertEqual(len(self.shop_notes_at_fleet("The crack, as asked")), 1, "one note at the fleet")
+        self.assertEqual(len(self.repair.fleet_note_ids.filtered(lambda n: "The crack, as asked" in n.text)), 1)
+        posts = self.fleet_requests(f"/v1/repair-orders/{self.repair.fleet_ro_id}/notes", "POST")
+        self.assertEqual(len(posts), 6, "four tries, then two clicks")
+        self.assertEqual({post["headers"]["Idempotency-Key"] for post in posts},
+                         {wizard._note_key(f"The crack, as asked\n- {self.photo.name}")}, "the dialog's one key")
+
+    def test_each_dialog_sends_its_own_note(self):
+        """The fleet asks for the photo again: the same answer, from a new dialog, is a new note that answers it."""
+        request = [{"kind": "photo", "line_ref": self.glass.fleet_line_ref, "text": "Photo of the crack, please"}]
+        for _time in range(2):
+            self.fleet_requests_documents(request)
+            self.assertEqual(self.repair.fleet_status, "info_requested")
+            self.open_documents().action_send()
+            self.assertEqual(self.repair.fleet_status, "pending", "the note answered the fleet's request")
+        texts = [note["text"] for note in self.shop_notes_at_fleet("windshield.jpg")]
+        self.assertEqual(len(texts), 2)
+        self.assertEqual(texts[0], texts[1])
+        self.assertEqual(len(self.uploads()), 1, "the photo itself was sent once")
+
+    def test_only_the_jobs_own_files_and_lines_go_to_its_fleet(self):
+        other = self.make_job()
+        self.send(other)
+        other_photo = self.attach(other, "other-car.jpg", JPEG + b"other")
+        other_line = self.line(other, self.labor)
+        self.assertTrue(other_line.fleet_line_ref, "a line the fleet knows, of another RO")
+        quotation_file = self.env["ir.attachment"].create({
+            "name": "on-the-quotation.jpg", "raw": JPEG, "res_model": "sale.order",
+            "res_id": self.repair.sale_order_id.id})
+        company_b = self.env["res.company"].create({"name": "Shop B"})
+        job_b = self.env["repair.order"].with_company(company_b).create({"partner_id": self.driver.id})
+        self.assertEqual(job_b.company_id, company_b)
+        file_b = self.attach(job_b, "shop-b-secret.jpg", JPEG)
+        # sent by code: refused before anything reaches the fleet
+        no_line = self.env["sale.order.line"]
+        for items, said in (
+            ([(other_photo, "photo", no_line, False)], "is not an attachment of"),
+            ([(quotation_file, "photo", no_line, False)], "is not an attachment of"),
+            ([(file_b, "photo", no_line, False)], "is not an attachment of"),
+            ([(self.photo, "photo", other_line, False)], "is not a line of the quotation of"),
+        ):
+            with self.subTest(said=said), self.assertRaises(UserError) as info:
+                self.repair._fleet_upload_documents([(self.report, "estimate", self.glass, False)] + items)
+            self.assertIn("Nothing was sent to the fleet", str(info.exception))
+            self.assertIn(said, str(info.exception))
+            self.assertIn(self.repair.name, str(info.exception))
+            self.assertNotIn("shop-b-secret", str(info.exception), "another company's file is not named")
+        # a row of SEND DOCUMENTS or of SEND TO FLEET, however it is written
+        wizard = self.open_documents()
+        row = wizard.line_ids[0]
+        send_wizard = self.open_send_dialog(self.make_job())
+        Row = self.env["autointegrate.document.wizard.line"]
+        for change in (
+            lambda: row.write({"attachment_id": other_photo.id}),
+            lambda: row.write({"sale_line_id": other_line.id}),
+            lambda: row.write({"repair_id": other.id, "attachment_id": other_photo.id}),
+            lambda: Row.create({"wizard_id": wizard.id, "repair_id": other.id, "attachment_id": other_photo.id}),
+            lambda: Row.create({"send_wizard_id": send_wizard.id, "repair_id": send_wizard.repair_id.id,
+                                "attachment_id": self.photo.id}),
+        ):
+            with self.assertRaisesRegex(ValidationError, "cannot be sent to the fleet with"):
+                change()
+        # and a stored document of the RO
+        document = self.fleet_attaches(self.repair, PDF + b"PO")
+        for values in ({"attachment_id": other_photo.id}, {"sale_line_id": other_line.id}):
+            with self.assertRaisesRegex(ValidationError, "cannot be a fleet document of"):
+                document.write(values)
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.fleet_requests(f"/v1/repair-orders/{other.fleet_ro_id}/documents", "POST"), [])

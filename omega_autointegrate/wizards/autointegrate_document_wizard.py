@@ -1,8 +1,9 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..const import FLEET_DOCUMENT_KINDS
 from ..lib import autointegrate as ai
+from ..lib.autointegrate.formatting import body_digest
 from ..tools import user_error
 
 #: words in a PDF's name that tell what kind of document it is
@@ -69,9 +70,11 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
         text = (self.note or "").strip()
         if text:
             names = "\n".join(f"- {attachment.name}" for attachment, _kind, _line, _description in items)
+            text = f"{text}\n{names}"
             client = repair.company_id._autointegrate_client(repair)
             try:
-                note = client.add_note(repair.fleet_ro_id, f"{text}\n{names}", author=self.env.user.name[:128])
+                note = client.add_note(repair.fleet_ro_id, text, author=self.env.user.name[:128],
+                                       idempotency_key=self._note_key(text))
             except ai.AutoIntegrateError as error:
                 raise user_error(self.env, error, client.base_url) from error
             repair._fleet_store_notes([note])
@@ -83,6 +86,13 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
         if sent and skipped:
             message += " " + _("%(count)s it had already were not sent again.", count=len(skipped))
         return repair._fleet_notification("success", _("Documents"), message)
+
+    def _note_key(self, text):
+        """:return: the Idempotency-Key of this dialog's note ``text``: a retry of the same
+        dialog (a double click, a lost answer) gives the fleet the note once, while the same
+        words sent from another dialog (the fleet asked again) are a note of their own"""
+        self.ensure_one()
+        return f"{self.repair_id.fleet_ro_id}:docnote:{self.id}:{body_digest([self.env.cr.dbname, text])}"
 
 
 class AutoIntegrateDocumentWizardLine(models.TransientModel):
@@ -111,6 +121,19 @@ class AutoIntegrateDocumentWizardLine(models.TransientModel):
     requested = fields.Boolean(string="Asked For", readonly=True, help="The fleet asked for this document.")
     at_fleet = fields.Boolean(string="At the Fleet", compute="_compute_at_fleet",
                               help="The fleet has this file already, as this kind of document for this line.")
+
+    @api.constrains("repair_id", "wizard_id", "send_wizard_id", "attachment_id", "sale_line_id")
+    def _check_of_the_job(self):
+        """A row sends a file of its dialog's job, about a line of that job's quotation."""
+        for row in self:
+            job = (row.wizard_id or row.send_wizard_id).repair_id or row.repair_id
+            if row.repair_id != job:
+                problem = _("the row is of another job")
+            else:
+                problem = job._fleet_foreign_document(row.attachment_id, row.sale_line_id)
+            if problem:
+                raise ValidationError(_("This file cannot be sent to the fleet with %(job)s: %(problem)s.",
+                                        job=job.name, problem=problem))
 
     @api.depends("attachment_id", "kind", "sale_line_id")
     def _compute_at_fleet(self):
