@@ -452,6 +452,16 @@ class RepairOrder(models.Model):
         })
         return wizard._action_open()
 
+    def _fleet_dialog_note_key(self, dialog, text):
+        """:return: the Idempotency-Key of the note ``text`` sent from ``dialog``
+        (a record): a retry of the same dialog (a double click, a lost answer)
+        gives the fleet the note once, while the same words sent from another
+        dialog are a note of their own. Within the contract's 128 characters
+        whatever the RO id and the database's name."""
+        self.ensure_one()
+        digest = formatting.body_digest([self.env.cr.dbname, self.fleet_ro_id, dialog._name, dialog.id, text], 32)
+        return f"{self.fleet_ro_id[:80]}:note:{digest}"
+
     @api.model
     def _fleet_notification(self, kind, title, message):
         return {

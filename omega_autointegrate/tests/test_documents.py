@@ -266,8 +266,8 @@ class TestFleetDocuments(AutoIntegrateFlowCase):
         self.assertEqual(len(self.repair.fleet_note_ids.filtered(lambda n: "The crack, as asked" in n.text)), 1)
         posts = self.fleet_requests(f"/v1/repair-orders/{self.repair.fleet_ro_id}/notes", "POST")
         self.assertEqual(len(posts), 6, "four tries, then two clicks")
-        self.assertEqual({post["headers"]["Idempotency-Key"] for post in posts},
-                         {wizard._note_key(f"The crack, as asked\n- {self.photo.name}")}, "the dialog's one key")
+        key = self.repair._fleet_dialog_note_key(wizard, f"The crack, as asked\n- {self.photo.name}")
+        self.assertEqual({post["headers"]["Idempotency-Key"] for post in posts}, {key}, "the dialog's one key")
 
     def test_each_dialog_sends_its_own_note(self):
         """The fleet asks for the photo again: the same answer, from a new dialog, is a new note that answers it."""

@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
 
 from ..lib import autointegrate as ai
-from ..lib.autointegrate.formatting import body_digest
 from ..tools import user_error
 
 
@@ -72,8 +71,7 @@ class AutoIntegrateCommunicationWizard(models.TransientModel):
         try:
             note = client.add_note(
                 repair.fleet_ro_id, text, line_ref=line_ref, author=self.env.user.name[:128],
-                # this dialog's record and text: a retry of this click sends the note once
-                idempotency_key=f"{repair.fleet_ro_id}:note:{self.env.cr.dbname}:{self.id}:{body_digest(text)[:8]}",
+                idempotency_key=repair._fleet_dialog_note_key(self, text),
             )
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, client.base_url) from error

@@ -3,7 +3,6 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..const import FLEET_DOCUMENT_KINDS
 from ..lib import autointegrate as ai
-from ..lib.autointegrate.formatting import body_digest
 from ..tools import user_error
 
 #: words in a PDF's name that tell what kind of document it is
@@ -74,7 +73,7 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
             client = repair.company_id._autointegrate_client(repair)
             try:
                 note = client.add_note(repair.fleet_ro_id, text, author=self.env.user.name[:128],
-                                       idempotency_key=self._note_key(text))
+                                       idempotency_key=repair._fleet_dialog_note_key(self, text))
             except ai.AutoIntegrateError as error:
                 raise user_error(self.env, error, client.base_url) from error
             repair._fleet_store_notes([note])
@@ -86,13 +85,6 @@ class AutoIntegrateDocumentWizard(models.TransientModel):
         if sent and skipped:
             message += " " + _("%(count)s it had already were not sent again.", count=len(skipped))
         return repair._fleet_notification("success", _("Documents"), message)
-
-    def _note_key(self, text):
-        """:return: the Idempotency-Key of this dialog's note ``text``: a retry of the same
-        dialog (a double click, a lost answer) gives the fleet the note once, while the same
-        words sent from another dialog (the fleet asked again) are a note of their own"""
-        self.ensure_one()
-        return f"{self.repair_id.fleet_ro_id}:docnote:{self.id}:{body_digest([self.env.cr.dbname, text])}"
 
 
 class AutoIntegrateDocumentWizardLine(models.TransientModel):
