@@ -45,6 +45,9 @@ SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
 #: the activities of a fleet's request for documents and of an overdue decision
 ACTIVITY_DOCUMENTS = "omega_autointegrate.mail_activity_type_fleet_documents"
 ACTIVITY_OVERDUE = "omega_autointegrate.mail_activity_type_fleet_overdue"
+#: the to-dos of a fleet's denial and of its question, one open per job and reason
+ACTIVITY_DENIAL = "omega_autointegrate.mail_activity_type_fleet_denial"
+ACTIVITY_INFO = "omega_autointegrate.mail_activity_type_fleet_info"
 #: the bus notification that tells open browser tabs the fleet's state of jobs changed
 #: (static/src/views/fleet_live.js)
 BUS_FLEET_UPDATE = "omega_autointegrate/fleet_update"
@@ -419,6 +422,7 @@ class RepairOrder(models.Model):
         # the job is now what the fleet approved: nothing is left to send
         self._fleet_write_state({"fleet_sent_digest": self.fleet_digest, "fleet_denial_pending": False})
         self.message_post(body=Markup("%s<ul>%s</ul>") % (_("The fleet's decision was accepted:"), items))
+        self._fleet_end_denial(_("Accept Fleet Decision: the job now holds what the fleet approved."))
         return self._fleet_notification(
             "success", _("Fleet decision accepted"),
             _("%(job)s now holds what the fleet approved: it can be worked and invoiced.", job=self.name))
@@ -709,12 +713,16 @@ class RepairOrder(models.Model):
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, client.base_url) from error
         self._fleet_record_revision(body, sale_lines, state)
+        denial_pending = self.fleet_denial_pending
         self._fleet_apply_state(state)
         self._fleet_send_notes(client, body)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self._fleet_write_state(vals)
+        if denial_pending:
+            self._fleet_end_denial(_("Fixed and sent to the fleet again (revision %(revision)s).",
+                                     revision=self.fleet_revision))
         # webhooks the fleet sent while this waited for its answer: applied now the job knows its RO
         self.env["autointegrate.event"]._apply_waiting_of(self)
         return True
@@ -874,6 +882,7 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        self.browse(changed)._fleet_end_followups()
         repairs._fleet_apply_documents(todo, lines_of)
         repairs._fleet_apply_history(todo)
         repairs._fleet_after_states(todo, before)
@@ -1061,11 +1070,50 @@ class RepairOrder(models.Model):
         groups = defaultdict(list)
         for repair, info_requested in followups:
             groups[(bool(info_requested), repair.user_id.id or self.env.user.id)].append(repair.id)
+        today = fields.Date.context_today(self)
         for (info_requested, user_id), repair_ids in groups.items():
             summary = (_("The fleet asks for information") if info_requested
                        else _("The fleet denied work: fix the job and send it again"))
-            self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
-                                                      user_id=user_id)
+            kind = ACTIVITY_INFO if info_requested else ACTIVITY_DENIAL
+            repairs = self.browse(repair_ids)
+            # a job's to-do of this reason still open is due again, not doubled
+            rescheduled = repairs.activity_reschedule([kind], date_deadline=today)
+            (repairs - self.browse(rescheduled.mapped("res_id"))).activity_schedule(
+                kind, summary=summary, user_id=user_id)
+
+    def _fleet_end_followups(self):
+        """Close the to-dos of a denial and of a question of the fleet on
+        these jobs that the fleet status they now have answers: a question
+        once the fleet no longer waits on the shop, a denial once the fleet
+        approved the job or its RO is completed. A cancelled RO leaves
+        nothing to do: its to-dos are removed, not done."""
+        answered = self.filtered(lambda r: r.fleet_status != "info_requested")
+        # sudo: the fleet's to-dos of the job, whoever they were given to
+        todos = answered.sudo().activity_search([ACTIVITY_DENIAL, ACTIVITY_INFO]) if answered else None
+        if not todos:
+            return
+        denial = self.env.ref(ACTIVITY_DENIAL)
+        labels = dict(self._fields["fleet_status"]._description_selection(self.env))
+        done = defaultdict(lambda: todos.browse())  # feedback -> to-dos (False: to remove)
+        for activity in todos:
+            status = self.browse(activity.res_id).fleet_status
+            if status == "cancelled":
+                done[False] |= activity
+            elif activity.activity_type_id != denial:
+                done[_("The fleet no longer waits for an answer: its RO is %(status)s.",
+                       status=labels.get(status, status))] |= activity
+            elif status in ("approved", "completed"):
+                done[_("The fleet approved the job: nothing is left to fix (its RO is %(status)s).",
+                       status=labels.get(status, status))] |= activity
+        done.pop(False, todos.browse()).unlink()
+        for feedback, finished in done.items():
+            finished.action_feedback(feedback=feedback)
+
+    def _fleet_end_denial(self, feedback):
+        """The shop answered the fleet's denial of this job: its to-do is done, saying how."""
+        self.ensure_one()
+        # sudo: the to-do may be a colleague's
+        self.sudo().activity_feedback([ACTIVITY_DENIAL], feedback=feedback)
 
     def _fleet_clock_and_request_vals(self, state, status):
         """What an RO state being applied sets of the approval clock and of

@@ -8,6 +8,7 @@ from . import (
     test_documents,
     test_error_messages,
     test_fleet_rules,
+    test_fleet_todos,
     test_hostile_input,
     test_invoice_answers,
     test_invoicing,
