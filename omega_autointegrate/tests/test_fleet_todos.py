@@ -1,21 +1,27 @@
-"""The fleet's to-dos: a denial and a question each give one to-do (a repeat
-makes it due again, never a second one), done, saying why, once their reason
-goes away; a cancelled RO's are removed."""
+"""The fleet's to-dos: a denial, a question and an invoice refusal each give
+one to-do (a repeat makes it due again, never a second one), done, saying
+why, once their reason goes away; a cancelled RO's are removed."""
 
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import Form, tagged
 
-from .common import AutoIntegrateFlowCase
+from .common import AutoIntegrateFlowCase, ensure_chart_of_accounts
 
 DENIAL = "Labor exceeds 1.0 h rate card"
 ACTIVITY_DENIAL = "omega_autointegrate.mail_activity_type_fleet_denial"
 ACTIVITY_INFO = "omega_autointegrate.mail_activity_type_fleet_info"
+ACTIVITY_REFUSED = "omega_autointegrate.mail_activity_type_fleet_invoice_refused"
 
 
 @tagged("post_install", "-at_install")
 class TestFleetTodos(AutoIntegrateFlowCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ensure_chart_of_accounts(cls.company)
+
     # ------------------------------------------------------------ helpers
     def todos(self, record, xmlid):
         """:return: the open to-dos of ``record`` of the activity type ``xmlid``"""
@@ -48,6 +54,24 @@ class TestFleetTodos(AutoIntegrateFlowCase):
         with Form(wizard) as form:
             form.text = text
         wizard.action_send_note()
+
+    def refused_invoice(self):
+        """A job invoiced for more than the fleet approves now: posted, sent after the commit, refused."""
+        repair = self.make_job()
+        self.send(repair)
+        self.fleet_decide(repair, all="approved")
+        repair.action_send_to_fleet()
+        labor = self.line(repair, self.labor).fleet_line_ref
+        # the fleet lowers its approval; the shop has not read it yet
+        self.fleet_decide(repair, {labor: {"status": "approved", "approved_quantity": "1.000",
+                                           "approved_amount": "95.00"}})
+        context = {"active_model": "repair.order", "active_ids": repair.ids, "active_id": repair.id}
+        Form(self.env["autointegrate.repair.invoice.wizard"].with_context(**context)).save().action_confirm()
+        invoice = repair.sale_order_id.invoice_ids
+        self.after_commit()
+        self.assertEqual(invoice.fleet_invoice_status, "refused")
+        self.assertEqual(len(self.todos(invoice, ACTIVITY_REFUSED)), 1)
+        return repair, invoice
 
     # ------------------------------------------------------------- denial
     def test_a_denial_is_one_todo_until_the_job_is_sent_again(self):
@@ -119,3 +143,35 @@ class TestFleetTodos(AutoIntegrateFlowCase):
         self.assertFalse(self.todos(repair, ACTIVITY_DENIAL) | self.todos(repair, ACTIVITY_INFO))
         self.assertFalse(self.done(repair, ACTIVITY_DENIAL) | self.done(repair, ACTIVITY_INFO),
                          "removed, not done: nothing was fixed or answered")
+
+    # ---------------------------------------------------- invoice refusal
+    def test_a_refused_invoice_is_one_todo_until_the_fleet_accepts_it(self):
+        repair, invoice = self.refused_invoice()
+        todo = self.todos(invoice, ACTIVITY_REFUSED)
+        self.assertEqual(todo.summary, "The fleet refused this invoice")
+        self.assertIn("quantity exceeds the approved quantity 1.000", str(todo.note))
+        todo.date_deadline = fields.Date.today() - timedelta(days=3)
+        # refused again (Send to Fleet): still the one to-do, due again
+        invoice.action_fleet_send_invoice()
+        self.assertEqual(invoice.fleet_invoice_status, "refused")
+        self.assertEqual(self.todos(invoice, ACTIVITY_REFUSED), todo, "not a second to-do")
+        self.assertEqual(todo.date_deadline, fields.Date.today())
+        # the fleet approves the work again as invoiced: the invoice goes through, the to-do is done
+        labor = self.line(repair, self.labor).fleet_line_ref
+        self.fleet_decide(repair, {labor: {"status": "approved"}})
+        invoice.action_fleet_send_invoice()
+        self.assertEqual(invoice.fleet_invoice_status, "approved")
+        self.assertFalse(self.todos(invoice, ACTIVITY_REFUSED))
+        self.assertIn("The fleet accepted the invoice.", self.done(invoice, ACTIVITY_REFUSED).body)
+
+    def test_a_refused_invoice_reversed_or_cancelled_is_its_todo_done(self):
+        _repair, invoice = self.refused_invoice()
+        [credit_note] = invoice._reverse_moves(cancel=True)
+        self.assertFalse(self.todos(invoice, ACTIVITY_REFUSED))
+        self.assertIn(f"The invoice was reversed by credit note {credit_note.name}",
+                      self.done(invoice, ACTIVITY_REFUSED).body)
+        _repair, invoice = self.refused_invoice()
+        invoice.button_cancel()
+        self.assertEqual(invoice.state, "cancel")
+        self.assertFalse(self.todos(invoice, ACTIVITY_REFUSED))
+        self.assertIn("The invoice was cancelled.", self.done(invoice, ACTIVITY_REFUSED).body)
