@@ -688,6 +688,7 @@ class RepairOrder(models.Model):
         core = dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]])
         core_digest = formatting.body_digest(core, length=32)
         client = self.company_id._autointegrate_client(self)
+        adopted = False
         try:
             if self.fleet_ro_id:
                 state = client.resubmit(self.fleet_ro_id, dict(core, base_revision=self.fleet_revision))
@@ -701,6 +702,7 @@ class RepairOrder(models.Model):
                     if not existing.get("ro_id"):
                         raise
                     _logger.info("Adopting fleet RO %s for %s", existing["ro_id"], self.name)
+                    adopted = True  # what the fleet decided before this answer is not known
                     state = client.resubmit(existing["ro_id"], dict(core, base_revision=existing["revision"]))
         except ai.RevisionConflictError as error:
             if error.state:
@@ -712,7 +714,7 @@ class RepairOrder(models.Model):
                               problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, client.base_url) from error
-        self._fleet_record_revision(body, sale_lines, state)
+        self._fleet_record_revision(body, sale_lines, state, answered=not adopted)
         denial_pending = self.fleet_denial_pending
         self._fleet_apply_state(state)
         self._fleet_send_notes(client, body)
@@ -1307,7 +1309,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         return self.fleet_status in APPROVED_STATUSES and not self.fleet_denial_pending
 
-    def _fleet_record_revision(self, body, sale_lines, state):
+    def _fleet_record_revision(self, body, sale_lines, state, answered=True):
         """Record what a submission or resubmission asked for, as revision
         ``state["revision"]`` of the history (sudo: the history is the
         fleet's bookkeeping; users only read it). Lines it does not change
@@ -1315,6 +1317,8 @@ class RepairOrder(models.Model):
         fleet's decisions are stored by :meth:`_fleet_apply_history`.
 
         :param sale_lines: the quotation line of each of the body's lines
+        :param answered: ``state`` is the fleet's answer to sending ``body``
+            (else a later state: who decided what in it is not known)
         :return: the revision (an existing one when it is recorded already)
         """
         self.ensure_one()
@@ -1327,9 +1331,7 @@ class RepairOrder(models.Model):
         kept = {id(sent) for sent in delta["unchanged"]}
         changed = {id(sent) for _line, sent in delta["changed"]}
         old = {line.line_ref: line for line in previous.line_ids}
-        answered = {line.get("line_ref"): line for line in state.get("lines") or []}
         lines = []
-        auto_approved = False
         for sequence, (sent, sale_line) in enumerate(zip(body["lines"], sale_lines, strict=True)):
             values = {
                 "sequence": sequence,
@@ -1350,8 +1352,6 @@ class RepairOrder(models.Model):
                               decided_at=line.decided_at)
             else:
                 values.update(change="changed" if id(sent) in changed else "added", status="pending")
-                # the fleet approved it in its answer: no person reviewed it
-                auto_approved |= (answered.get(sent["line_ref"]) or {}).get("status") in INVOICEABLE_LINE_STATUSES
             lines.append(values)
         for sequence, line in enumerate(delta["removed"], start=len(lines)):
             lines.append({
@@ -1374,11 +1374,34 @@ class RepairOrder(models.Model):
             "kind": kind,
             "submitted_at": fields.Datetime.now(),
             "submitted_by": self.env.uid,
-            "auto_approved": auto_approved,
+            "auto_approved": answered and self._fleet_auto_approved(body, delta, state),
             "requested_untaxed": float(body["totals"]["untaxed"]),
             "requested_total": float(body["totals"]["total"]),
             "line_ids": [Command.create(values) for values in lines],
         })
+
+    @api.model
+    def _fleet_auto_approved(self, body, delta, state):
+        """:return: whether ``state``, the fleet's answer to sending ``body``,
+        approved it by the fleet's rules, in full and as it was sent: the RO
+        approved, every line approved as requested (none adjusted), for the
+        untaxed total ``body`` requested. No person decides inside the answer
+        to a submission (contract 4.1: approved directly when the fleet's
+        rules auto-approve it), so the lines it sent for review (added or
+        changed) were approved by the rules; the lines it kept hold the
+        decision of the revision before, which must have been the rules' too.
+
+        :param delta: what ``body`` changes (:meth:`_fleet_revision_delta`)
+        """
+        if state.get("status") != "approved" or not (delta["added"] or delta["changed"]):
+            return False
+        if delta["unchanged"] and not delta["previous"].auto_approved:
+            return False  # a person's decision is part of what the fleet approved
+        statuses = {line.get("line_ref"): line.get("status") for line in state.get("lines") or []
+                    if isinstance(line, dict)}
+        return (all(statuses.get(sent["line_ref"]) == "approved" for sent in body["lines"])
+                and formatting.safe_decimal(state.get("approved_total"))
+                == formatting.to_decimal(body["totals"]["untaxed"]))
 
     def _fleet_apply_history(self, todo):
         """Store the fleet's decisions of each state in the history's revision
@@ -1403,7 +1426,7 @@ class RepairOrder(models.Model):
             if key not in lines_of:
                 body, sale_lines = repair._fleet_payload_and_lines()
                 lines_of[key] = {line.line_ref: line for line in repair._fleet_record_revision(
-                    body, sale_lines, state).line_ids}
+                    body, sale_lines, state, answered=False).line_ids}
             lines = lines_of[key]
             if not lines:
                 continue

@@ -3,6 +3,7 @@ from . import (
     test_accounts,
     test_approval_clock,
     test_authorization_history,
+    test_auto_approved,
     test_communication,
     test_communication_history,
     test_documents,
