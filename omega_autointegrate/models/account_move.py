@@ -60,6 +60,8 @@ from ..tools import describe_problems, user_message
 TO_SEND = "omega_autointegrate.invoices_to_send"
 #: the cron that sends again what the fleet has not answered
 SEND_CRON = "omega_autointegrate.ir_cron_autointegrate_send_invoices"
+#: the to-do of a refused invoice: one open per invoice, done once the refusal is settled
+ACTIVITY_REFUSED = "omega_autointegrate.mail_activity_type_fleet_invoice_refused"
 
 _logger = logging.getLogger(__name__)
 
@@ -439,6 +441,7 @@ class AccountMove(models.Model):
         })
         if apply:
             self._fleet_apply_job_state(job, state)
+        self._fleet_end_refusal(_("The fleet accepted the invoice."))
         # said once in each chatter, in the entry that tracks what changed (see _fleet_say)
         self._fleet_say(Markup("<p>%s</p>") % _(
             "Sent to the fleet with AutoIntegrate (RO %(ro)s, authorization %(auth)s): the fleet approved the "
@@ -471,9 +474,29 @@ class AccountMove(models.Model):
         self._fleet_say(Markup("<p>%s</p><p>%s</p>") % (_("The fleet refused this invoice."), text))
         job._fleet_say(Markup("<p>%s</p><p>%s</p>") % (
             _("The fleet refused invoice %(invoice)s.", invoice=self.name), text))
+        self._fleet_refusal_todo(text, job)
+
+    def _fleet_refusal_todo(self, text, job):
+        """The to-do of the fleet's refusal of this invoice, for its
+        salesperson (or the job's responsible): one per invoice. A refusal
+        repeated (a retry, Send to Fleet, a later answer) updates the open
+        one: due again, with the fleet's latest reason.
+
+        :param text: the fleet's reason (HTML)
+        """
+        self.ensure_one()
+        todo = self.activity_search([ACTIVITY_REFUSED])
+        if todo:
+            todo.write({"note": text, "date_deadline": fields.Date.context_today(self)})
+            return
         user = self.invoice_user_id or job.user_id or self.env.user
-        self.activity_schedule("mail.mail_activity_data_todo", summary=_("The fleet refused this invoice"),
-                               note=text, user_id=user.id)
+        self.activity_schedule(ACTIVITY_REFUSED, summary=_("The fleet refused this invoice"), note=text,
+                               user_id=user.id)
+
+    def _fleet_end_refusal(self, feedback):
+        """The fleet's refusal of these invoices is settled: their to-dos are done, saying how."""
+        # sudo: the to-do may be a colleague's
+        self.sudo().activity_feedback([ACTIVITY_REFUSED], feedback=feedback)
 
     def _fleet_invoice_unanswered(self, message, sent):
         """The fleet has not answered (it could not be reached, its answer was
@@ -540,6 +563,21 @@ class AccountMove(models.Model):
                 "%(invoices)s went to the fleet with AutoIntegrate (or is about to): it cannot be reset to draft. "
                 "Reverse it with a credit note instead.", invoices=", ".join(sent.mapped("name"))))
         return super().button_draft()
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.filtered(lambda m: m.state == "cancel" and m.fleet_invoice_status)._fleet_end_refusal(
+            _("The invoice was cancelled."))
+        return result
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        reversals = super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
+        for move in self.filtered("fleet_invoice_status"):
+            credit_notes = reversals.filtered(lambda r, move=move: r.reversed_entry_id == move)
+            if credit_notes:
+                move._fleet_end_refusal(_("The invoice was reversed by credit note %(credit_note)s.",
+                                          credit_note=", ".join(credit_notes.mapped("display_name"))))
+        return reversals
 
     # ------------------------------------------------------ mail.thread hooks
     def _track_get_default_log_message(self, tracked_fields):

@@ -44,7 +44,9 @@ class AutoIntegrateAuthorization(models.Model):
     decided_by = fields.Char(readonly=True)
     decided_at = fields.Datetime(readonly=True)
     auto_approved = fields.Boolean(
-        readonly=True, help="The fleet approved what this revision asked for in its answer, without a person's review.",
+        readonly=True,
+        help="The fleet's rules approved this revision in full, as sent, in their answer to it: no person decided "
+        "any of its lines.",
     )
     requested_untaxed = fields.Monetary(string="Requested (untaxed)", readonly=True)
     requested_total = fields.Monetary(readonly=True)

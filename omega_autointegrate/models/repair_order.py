@@ -45,6 +45,9 @@ SUBTYPE_FLEET_DECISION = "omega_autointegrate.mt_fleet_decision"
 #: the activities of a fleet's request for documents and of an overdue decision
 ACTIVITY_DOCUMENTS = "omega_autointegrate.mail_activity_type_fleet_documents"
 ACTIVITY_OVERDUE = "omega_autointegrate.mail_activity_type_fleet_overdue"
+#: the to-dos of a fleet's denial and of its question, one open per job and reason
+ACTIVITY_DENIAL = "omega_autointegrate.mail_activity_type_fleet_denial"
+ACTIVITY_INFO = "omega_autointegrate.mail_activity_type_fleet_info"
 #: the bus notification that tells open browser tabs the fleet's state of jobs changed
 #: (static/src/views/fleet_live.js)
 BUS_FLEET_UPDATE = "omega_autointegrate/fleet_update"
@@ -435,6 +438,7 @@ class RepairOrder(models.Model):
         # the job is now what the fleet approved: nothing is left to send
         self._fleet_write_state({"fleet_sent_digest": self.fleet_digest, "fleet_denial_pending": False})
         self.message_post(body=Markup("%s<ul>%s</ul>") % (_("The fleet's decision was accepted:"), items))
+        self._fleet_end_denial(_("Accept Fleet Decision: the job now holds what the fleet approved."))
         return self._fleet_notification(
             "success", _("Fleet decision accepted"),
             _("%(job)s now holds what the fleet approved: it can be worked and invoiced.", job=self.name))
@@ -717,6 +721,7 @@ class RepairOrder(models.Model):
         core = dict(body, notes=[], lines=[dict(line, notes=[]) for line in body["lines"]])
         core_digest = formatting.body_digest(core, length=32)
         client = self.company_id._autointegrate_client(self)
+        adopted = False
         try:
             if self.fleet_ro_id:
                 state = client.resubmit(self.fleet_ro_id, dict(core, base_revision=self.fleet_revision))
@@ -730,6 +735,7 @@ class RepairOrder(models.Model):
                     if not existing.get("ro_id"):
                         raise
                     _logger.info("Adopting fleet RO %s for %s", existing["ro_id"], self.name)
+                    adopted = True  # what the fleet decided before this answer is not known
                     state = client.resubmit(existing["ro_id"], dict(core, base_revision=existing["revision"]))
         except ai.RevisionConflictError as error:
             if error.state:
@@ -741,13 +747,17 @@ class RepairOrder(models.Model):
                               problems=describe_problems(self.env, error.details, body, self))) from error
         except ai.AutoIntegrateError as error:
             raise user_error(self.env, error, client.base_url) from error
-        self._fleet_record_revision(body, sale_lines, state)
+        self._fleet_record_revision(body, sale_lines, state, answered=not adopted)
+        denial_pending = self.fleet_denial_pending
         self._fleet_apply_state(state)
         self._fleet_send_notes(client, body)
         vals = {"fleet_sent_digest": core_digest, "fleet_denial_pending": False}
         if not self.fleet_submitted_at:
             vals["fleet_submitted_at"] = fields.Datetime.now()
         self._fleet_write_state(vals)
+        if denial_pending:
+            self._fleet_end_denial(_("Fixed and sent to the fleet again (revision %(revision)s).",
+                                     revision=self.fleet_revision))
         # webhooks the fleet sent while this waited for its answer: applied now the job knows its RO
         self.env["autointegrate.event"]._apply_waiting_of(self)
         return True
@@ -902,6 +912,7 @@ class RepairOrder(models.Model):
         for repair, decided in decisions:
             repair._fleet_say(repair._fleet_decision_body(decided, labels), SUBTYPE_FLEET_DECISION)
         repairs._fleet_schedule_followups(followups)
+        self.browse(changed)._fleet_end_followups()
         repairs._fleet_apply_documents(todo, lines_of)
         repairs._fleet_apply_history(todo)
         repairs._fleet_after_states(todo, before)
@@ -1091,11 +1102,50 @@ class RepairOrder(models.Model):
         groups = defaultdict(list)
         for repair, info_requested in followups:
             groups[(bool(info_requested), repair.user_id.id or self.env.user.id)].append(repair.id)
+        today = fields.Date.context_today(self)
         for (info_requested, user_id), repair_ids in groups.items():
             summary = (_("The fleet asks for information") if info_requested
                        else _("The fleet denied work: fix the job and send it again"))
-            self.browse(repair_ids).activity_schedule("mail.mail_activity_data_todo", summary=summary,
-                                                      user_id=user_id)
+            kind = ACTIVITY_INFO if info_requested else ACTIVITY_DENIAL
+            repairs = self.browse(repair_ids)
+            # a job's to-do of this reason still open is due again, not doubled
+            rescheduled = repairs.activity_reschedule([kind], date_deadline=today)
+            (repairs - self.browse(rescheduled.mapped("res_id"))).activity_schedule(
+                kind, summary=summary, user_id=user_id)
+
+    def _fleet_end_followups(self):
+        """Close the to-dos of a denial and of a question of the fleet on
+        these jobs that the fleet status they now have answers: a question
+        once the fleet no longer waits on the shop, a denial once the fleet
+        approved the job or its RO is completed. A cancelled RO leaves
+        nothing to do: its to-dos are removed, not done."""
+        answered = self.filtered(lambda r: r.fleet_status != "info_requested")
+        # sudo: the fleet's to-dos of the job, whoever they were given to
+        todos = answered.sudo().activity_search([ACTIVITY_DENIAL, ACTIVITY_INFO]) if answered else None
+        if not todos:
+            return
+        denial = self.env.ref(ACTIVITY_DENIAL)
+        labels = dict(self._fields["fleet_status"]._description_selection(self.env))
+        done = defaultdict(lambda: todos.browse())  # feedback -> to-dos (False: to remove)
+        for activity in todos:
+            status = self.browse(activity.res_id).fleet_status
+            if status == "cancelled":
+                done[False] |= activity
+            elif activity.activity_type_id != denial:
+                done[_("The fleet no longer waits for an answer: its RO is %(status)s.",
+                       status=labels.get(status, status))] |= activity
+            elif status in ("approved", "completed"):
+                done[_("The fleet approved the job: nothing is left to fix (its RO is %(status)s).",
+                       status=labels.get(status, status))] |= activity
+        done.pop(False, todos.browse()).unlink()
+        for feedback, finished in done.items():
+            finished.action_feedback(feedback=feedback)
+
+    def _fleet_end_denial(self, feedback):
+        """The shop answered the fleet's denial of this job: its to-do is done, saying how."""
+        self.ensure_one()
+        # sudo: the to-do may be a colleague's
+        self.sudo().activity_feedback([ACTIVITY_DENIAL], feedback=feedback)
 
     def _fleet_clock_and_request_vals(self, state, status):
         """What an RO state being applied sets of the approval clock and of
@@ -1289,7 +1339,7 @@ class RepairOrder(models.Model):
         self.ensure_one()
         return self.fleet_status in APPROVED_STATUSES and not self.fleet_denial_pending
 
-    def _fleet_record_revision(self, body, sale_lines, state):
+    def _fleet_record_revision(self, body, sale_lines, state, answered=True):
         """Record what a submission or resubmission asked for, as revision
         ``state["revision"]`` of the history (sudo: the history is the
         fleet's bookkeeping; users only read it). Lines it does not change
@@ -1297,6 +1347,8 @@ class RepairOrder(models.Model):
         fleet's decisions are stored by :meth:`_fleet_apply_history`.
 
         :param sale_lines: the quotation line of each of the body's lines
+        :param answered: ``state`` is the fleet's answer to sending ``body``
+            (else a later state: who decided what in it is not known)
         :return: the revision (an existing one when it is recorded already)
         """
         self.ensure_one()
@@ -1309,9 +1361,7 @@ class RepairOrder(models.Model):
         kept = {id(sent) for sent in delta["unchanged"]}
         changed = {id(sent) for _line, sent in delta["changed"]}
         old = {line.line_ref: line for line in previous.line_ids}
-        answered = {line.get("line_ref"): line for line in state.get("lines") or []}
         lines = []
-        auto_approved = False
         for sequence, (sent, sale_line) in enumerate(zip(body["lines"], sale_lines, strict=True)):
             values = {
                 "sequence": sequence,
@@ -1332,8 +1382,6 @@ class RepairOrder(models.Model):
                               decided_at=line.decided_at)
             else:
                 values.update(change="changed" if id(sent) in changed else "added", status="pending")
-                # the fleet approved it in its answer: no person reviewed it
-                auto_approved |= (answered.get(sent["line_ref"]) or {}).get("status") in INVOICEABLE_LINE_STATUSES
             lines.append(values)
         for sequence, line in enumerate(delta["removed"], start=len(lines)):
             lines.append({
@@ -1356,11 +1404,34 @@ class RepairOrder(models.Model):
             "kind": kind,
             "submitted_at": fields.Datetime.now(),
             "submitted_by": self.env.uid,
-            "auto_approved": auto_approved,
+            "auto_approved": answered and self._fleet_auto_approved(body, delta, state),
             "requested_untaxed": float(body["totals"]["untaxed"]),
             "requested_total": float(body["totals"]["total"]),
             "line_ids": [Command.create(values) for values in lines],
         })
+
+    @api.model
+    def _fleet_auto_approved(self, body, delta, state):
+        """:return: whether ``state``, the fleet's answer to sending ``body``,
+        approved it by the fleet's rules, in full and as it was sent: the RO
+        approved, every line approved as requested (none adjusted), for the
+        untaxed total ``body`` requested. No person decides inside the answer
+        to a submission (contract 4.1: approved directly when the fleet's
+        rules auto-approve it), so the lines it sent for review (added or
+        changed) were approved by the rules; the lines it kept hold the
+        decision of the revision before, which must have been the rules' too.
+
+        :param delta: what ``body`` changes (:meth:`_fleet_revision_delta`)
+        """
+        if state.get("status") != "approved" or not (delta["added"] or delta["changed"]):
+            return False
+        if delta["unchanged"] and not delta["previous"].auto_approved:
+            return False  # a person's decision is part of what the fleet approved
+        statuses = {line.get("line_ref"): line.get("status") for line in state.get("lines") or []
+                    if isinstance(line, dict)}
+        return (all(statuses.get(sent["line_ref"]) == "approved" for sent in body["lines"])
+                and formatting.safe_decimal(state.get("approved_total"))
+                == formatting.to_decimal(body["totals"]["untaxed"]))
 
     def _fleet_apply_history(self, todo):
         """Store the fleet's decisions of each state in the history's revision
@@ -1385,7 +1456,7 @@ class RepairOrder(models.Model):
             if key not in lines_of:
                 body, sale_lines = repair._fleet_payload_and_lines()
                 lines_of[key] = {line.line_ref: line for line in repair._fleet_record_revision(
-                    body, sale_lines, state).line_ids}
+                    body, sale_lines, state, answered=False).line_ids}
             lines = lines_of[key]
             if not lines:
                 continue

@@ -62,7 +62,8 @@ class ResPartner(models.Model):
     fleet_learnt_auto_approved = fields.Monetary(
         string="Highest Total Approved at Once", currency_field="currency_id",
         compute="_compute_fleet_learnt", groups="omega_autointegrate.group_autointegrate_user",
-        help="The highest total this fleet approved in its answer to a submission, without a person's review.",
+        help="The highest total this fleet's rules approved in full, as sent, in their answer to a submission or "
+        "a supplement, with no person's decision in it.",
     )
     fleet_learnt_denials = fields.Text(
         string="Usual Denial Reasons", compute="_compute_fleet_learnt",
