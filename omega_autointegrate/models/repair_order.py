@@ -883,6 +883,9 @@ class RepairOrder(models.Model):
             }
             if newly_denied:
                 vals["fleet_denial_pending"] = True
+            elif repair.fleet_denial_pending and not any(
+                    line_state.get("status") == "denied" for line_state in state.get("lines") or []):
+                vals["fleet_denial_pending"] = False  # the fleet took its denial back: nothing to answer
             asked_now = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
             # a request for documents has a to-do of its own (_fleet_after_states)
             newly_asked = asked_now and not state.get("documents_requested")

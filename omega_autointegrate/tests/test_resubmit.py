@@ -127,6 +127,22 @@ class TestResubmitAndReapproval(AutoIntegrateFlowCase):
         self.repair.action_repair_start()
         self.assertEqual(self.repair.state, "under_repair")
 
+    def test_a_denial_the_fleet_takes_back_leaves_nothing_to_send(self):
+        """The fleet denies the labour, then approves it after all (its reviewer changed their mind):
+        the job is approved as it is, with nothing to send again."""
+        self.deny_labor()
+        self.assertTrue(self.repair.fleet_needs_resubmit)
+        self.approve_all()
+        self.assertEqual(self.repair.fleet_status, "approved")
+        self.assertFalse(self.repair.fleet_needs_resubmit)
+        self.repair.action_validate()
+        self.repair.action_repair_start()
+        self.assertEqual(self.repair.state, "under_repair")
+        # and a later denial is pending again
+        self.fleet_deny_labor(self.repair, "Max 1.0 h after all")
+        self.repair.action_send_to_fleet()
+        self.assertTrue(self.repair.fleet_needs_resubmit)
+
     def test_non_fleet_jobs_start_as_usual(self):
         job = self.make_job(self.walk_in)
         job.action_validate()
