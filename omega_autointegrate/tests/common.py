@@ -227,6 +227,15 @@ class FlowMixin:
             "taxes_id": [Command.clear()],
         })
 
+    def labor_job(self, partner, *hours):
+        """A job of labour lines only (95.00 an hour, no tax), one per number of ``hours`` (one hour by default)."""
+        repair = self.env["repair.order"].create({"partner_id": partner.id, "fleet_vin": "JH4KA7561PC008269"})
+        repair.action_create_sale_order()
+        repair.sale_order_id.order_line = [Command.create({
+            "product_id": self.labor.id, "product_uom_qty": quantity, "tax_id": [Command.clear()]})
+            for quantity in hours or (1.0,)]
+        return repair
+
     def make_job(self, partner=None, labor_qty=1.5, with_quotation=True):
         """A job with the windshield as a part and labour on its quotation."""
         repair = self.env["repair.order"].create({

@@ -24,16 +24,6 @@ class TestAutoApproved(AutoIntegrateFlowCase):
             "fleet_company_code": AUTO_FLEET,
         })
 
-    def labor_job(self, *hours, partner=None):
-        """A job of labour lines (95.00 an hour, no tax), one per number of ``hours``."""
-        repair = self.env["repair.order"].create({"partner_id": (partner or self.element).id,
-                                                  "fleet_vin": "JH4KA7561PC008269"})
-        repair.action_create_sale_order()
-        repair.sale_order_id.order_line = [Command.create({
-            "product_id": self.labor.id, "product_uom_qty": quantity, "tax_id": [Command.clear()]})
-            for quantity in hours]
-        return repair
-
     def revision(self, repair, number):
         return repair.fleet_authorization_ids.filtered(lambda r: r.revision == number)
 
@@ -68,7 +58,7 @@ class TestAutoApproved(AutoIntegrateFlowCase):
         self.assertFalse(self.learnt(self.fleet_account))
 
     def test_an_approval_holding_a_persons_adjustment_is_not(self):
-        repair = self.labor_job(2.0, 1.0)  # 285.00: a person reviews it
+        repair = self.labor_job(self.element, 2.0, 1.0)  # 285.00: a person reviews it
         self.send(repair)
         first, second = repair.sale_order_id.order_line
         self.fleet_decide(repair, {
@@ -87,7 +77,7 @@ class TestAutoApproved(AutoIntegrateFlowCase):
 
     def test_supplements(self):
         # approved at once, then a supplement approved at once too: the rules approved it all
-        repair = self.labor_job(2.0)
+        repair = self.labor_job(self.element, 2.0)
         self.send(repair)
         self.assertEqual((self.revision(repair, 1).auto_approved, self.revision(repair, 1).decided_by),
                          (True, "Auto-approval"))
@@ -109,7 +99,7 @@ class TestAutoApproved(AutoIntegrateFlowCase):
         self.assertFalse(self.revision(repair, 3).auto_approved)
         # a job a person approved, then a supplement the rules approve in their answer (its total within
         # the limit): what the fleet approved holds the person's decision, not learnt as approved at once
-        reviewed = self.labor_job(2.0, 0.7)  # 256.50
+        reviewed = self.labor_job(self.element, 2.0, 0.7)  # 256.50
         self.send(reviewed)
         self.fleet_decide(reviewed, all="approved", decided_by=RIVERA)
         reviewed._fleet_refresh()
@@ -121,7 +111,7 @@ class TestAutoApproved(AutoIntegrateFlowCase):
 
     def test_an_answer_cutting_a_line_is_not_an_approval_in_full(self):
         """A fleet whose rules cut a line in their answer (the simulator's rules approve as sent)."""
-        repair = self.labor_job(2.0)
+        repair = self.labor_job(self.element, 2.0)
         body = repair._fleet_payload()
         delta = repair._fleet_revision_delta(body)  # a first submission: every line added
         self.send(repair)

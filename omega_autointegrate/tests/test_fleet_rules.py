@@ -33,14 +33,6 @@ class TestFleetRules(AutoIntegrateFlowCase):
         """:return: the text of what SEND TO FLEET says of the fleet's rules"""
         return unescape(str(wizard.check_html or ""))
 
-    def labor_job(self, partner, hours=1.0):
-        """A job of labour only."""
-        repair = self.env["repair.order"].create({"partner_id": partner.id, "fleet_vin": "JH4KA7561PC008269"})
-        repair.action_create_sale_order()
-        repair.sale_order_id.order_line = [Command.create({
-            "product_id": self.labor.id, "product_uom_qty": hours, "tax_id": [Command.clear()]})]
-        return repair
-
     def test_the_rules_are_the_accounts_and_its_contacts(self):
         self.fleet_account.write({
             "fleet_auto_approve_limit": 300.0, "fleet_labor_rate_cap": 90.0, "fleet_excluded_codes": "tint, DETAIL",
@@ -142,7 +134,7 @@ class TestFleetRules(AutoIntegrateFlowCase):
         self.assertFalse(repair.fleet_ro_id)
 
     def test_what_the_shop_learnt_of_the_fleet(self):
-        approved = self.labor_job(self.element_driver, hours=2.0)
+        approved = self.labor_job(self.element_driver, 2.0)
         self.send(approved)
         self.assertEqual(approved.fleet_status, "approved")
         self.assertEqual(self.element.fleet_learnt_auto_approved, 190.0)
@@ -165,6 +157,6 @@ class TestFleetRules(AutoIntegrateFlowCase):
                       f"“{DENIAL}”.", self.said(wizard))
         # Element's limit unknown: what it approved at once before says it likely does again
         self.element.fleet_auto_approve_limit = 0.0
-        wizard = self.open_send_dialog(self.labor_job(self.element_driver, hours=1.0))
+        wizard = self.open_send_dialog(self.labor_job(self.element_driver, 1.0))
         self.assertEqual(wizard.check_verdict, "auto")
         self.assertIn("approved totals up to $\xa0190.00 at once before", self.said(wizard))

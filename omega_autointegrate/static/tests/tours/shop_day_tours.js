@@ -256,7 +256,12 @@ tours.add("autointegrate_tour_vehicle", {
             content: "the other job's",
             trigger: ".o_list_view td[name=fleet_vehicle]:contains(2021 Toyota RAV4 · 8XYZ999)",
         },
-        { content: "open the job", trigger: `${DANA} td[name=name]`, run: "click" },
+        {
+            // both jobs are Dana Driver's, created at once: their order in the list is a tie
+            content: "open the job",
+            trigger: `${DANA}:has(td[name=fleet_vehicle]:contains(${VEHICLE})) td[name=name]`,
+            run: "click",
+        },
         {
             content: "the vehicle in the job's header",
             trigger: `.o_form_view [name=fleet_vehicle_title]:contains(${VEHICLE})`,
