@@ -222,9 +222,11 @@ class RepairOrder(models.Model):
         *(f"sale_order_id.order_line.{name}" for name in DIGEST_LINE_FIELDS),
     )
     def _compute_fleet_digest(self):
+        accounts = self.filtered("is_autointegrate")._fleet_read_for_payloads()
         for repair in self:
             if repair.is_autointegrate and repair.sale_order_id:
-                repair.fleet_digest = formatting.body_digest(repair._fleet_payload(), length=32)
+                repair.fleet_digest = formatting.body_digest(
+                    repair._fleet_payload(account=accounts[repair.company_id]), length=32)
             else:
                 repair.fleet_digest = False
 
@@ -521,7 +523,17 @@ class RepairOrder(models.Model):
         (a warehouse code may hold spaces or accents)."""
         return re.sub(r"[^A-Za-z0-9._:/-]", "-", self.name or "")[:64]
 
-    def _fleet_payload(self, notes=(), line_notes=None):
+    def _fleet_read_for_payloads(self):
+        """Read at once what building the RO of each job of ``self`` reads
+        (else each job's quotation lines are read apart).
+
+        :return: ``{company: its AutoIntegrate account}`` of the jobs' companies
+            (see :meth:`_fleet_payload`)
+        """
+        self.fleet_line_ids.mapped("tax_id")
+        return {company: company._autointegrate_account() for company in self.company_id}
+
+    def _fleet_payload(self, notes=(), line_notes=None, account=None):
         """The submit body of this job (contract 4.1), built from its quotation.
 
         It does not validate: :func:`autointegrate.bodies.validate_ro_body`
@@ -529,11 +541,13 @@ class RepairOrder(models.Model):
 
         :param notes: notes on the whole request
         :param line_notes: ``{line_ref: [note, ...]}``
+        :param account: the job's company's AutoIntegrate account, when the
+            caller read it already for many jobs (else it is read here)
         :return: the body, a dict
         """
-        return self._fleet_payload_and_lines(notes, line_notes)[0]
+        return self._fleet_payload_and_lines(notes, line_notes, account=account)[0]
 
-    def _fleet_payload_and_lines(self, notes=(), line_notes=None):
+    def _fleet_payload_and_lines(self, notes=(), line_notes=None, account=None):
         """:meth:`_fleet_payload`, with the quotation lines it was built from.
 
         :return: ``(body, lines)``: ``lines[i]`` is the sale line of ``body["lines"][i]``
@@ -573,9 +587,11 @@ class RepairOrder(models.Model):
                 "notes": [note for note in line_notes.get(ref, ()) if note],
             })
         tax = formatting.round_cents(order.amount_tax or 0.0)
+        if account is None:
+            account = self.company_id._autointegrate_account()
         body = {
             "fleet_company_id": self.fleet_company_code or None,
-            "shop_id": self.company_id._autointegrate_account().shop_id or None,
+            "shop_id": account.shop_id or None,
             "shop_ro_ref": self._fleet_ro_ref(),
             "currency": (order.currency_id or self.company_id.currency_id).name,
             "vehicle": vehicle,
@@ -843,6 +859,9 @@ class RepairOrder(models.Model):
                 "fleet_sequence": state.get("sequence") or 0,
                 "fleet_approved_total": formatting.safe_decimal(state.get("approved_total")) or 0.0,
             }
+            if vals["fleet_ro_id"] == repair.fleet_ro_id:
+                # unchanged: written again, it would recompute what follows it (the job's digest of the RO)
+                del vals["fleet_ro_id"]
             if newly_denied:
                 vals["fleet_denial_pending"] = True
             asked_now = vals["fleet_status"] == "info_requested" and repair.fleet_status != "info_requested"
