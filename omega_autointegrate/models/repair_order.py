@@ -1208,18 +1208,20 @@ class RepairOrder(models.Model):
             and formatting.format_amount(history_line.amount) == sent["amount"]
         )
 
-    def _fleet_revision_delta(self, body):
+    def _fleet_revision_delta(self, body, previous=None):
         """What sending ``body`` changes against the last revision recorded:
         lines are matched by ``line_ref``, and one equal in everything but its
         notes keeps the fleet's decision (contract 4.2).
 
+        :param previous: the last revision recorded, when the caller read it
+            already for many jobs (else it is read here; an empty recordset: none)
         :return: a dict: ``previous`` (the revision, or an empty recordset);
             ``added`` and ``unchanged`` (body lines); ``changed``
             (``[(history line, body line)]``); ``removed`` (history lines);
             ``before`` and ``after`` (untaxed amounts, Decimals)
         """
         self.ensure_one()
-        previous = self._fleet_last_revision()
+        previous = self._fleet_last_revision() if previous is None else previous
         old = {line.line_ref: line for line in previous.line_ids if line.change != "removed"}
         delta = {"previous": previous, "added": [], "changed": [], "unchanged": [], "removed": [],
                  "before": formatting.round_cents(previous.requested_untaxed if previous else 0),
@@ -1289,12 +1291,40 @@ class RepairOrder(models.Model):
         :return: the revision (an existing one when it is recorded already)
         """
         self.ensure_one()
+        return self._fleet_record_revisions([(self, body, sale_lines, state)])[self.id]
+
+    @api.model
+    def _fleet_record_revisions(self, items):
+        """:meth:`_fleet_record_revision` of many jobs at once (a page of
+        states whose revisions were not recorded): one read of their last
+        revisions, one create.
+
+        :param items: ``[(job, body, sale lines, RO state)]``, one per job
+        :return: ``{job id: revision}``
+        """
+        Revision = self.env["autointegrate.authorization"].sudo()
+        last = {}
+        for recorded in Revision.search([("repair_id", "in", [item[0].id for item in items])],
+                                        order="repair_id, revision desc"):
+            last.setdefault(recorded.repair_id.id, recorded)
+        values, revisions = [], {}
+        for repair, body, sale_lines, state in items:
+            revision = state.get("revision") or 0
+            delta = repair._fleet_revision_delta(body, last.get(repair.id, Revision))
+            if delta["previous"].revision >= revision:
+                # recorded already (the state came first by another way), or older than what is recorded
+                revisions[repair.id] = Revision.search([("repair_id", "=", repair.id), ("revision", "=", revision)])
+            else:
+                values.append(repair._fleet_revision_values(body, sale_lines, state, delta))
+        revisions.update((revision.repair_id.id, revision) for revision in Revision.create(values))
+        return revisions
+
+    def _fleet_revision_values(self, body, sale_lines, state, delta):
+        """:return: the values of the revision that :meth:`_fleet_record_revision`
+        records, ``delta`` being :meth:`_fleet_revision_delta` of ``body``"""
+        self.ensure_one()
         revision = state.get("revision") or 0
-        delta = self._fleet_revision_delta(body)
         previous = delta["previous"]
-        if previous.revision >= revision:
-            # recorded already (the state came first by another way), or older than what is recorded
-            return previous.search([("repair_id", "=", self.id), ("revision", "=", revision)])
         kept = {id(sent) for sent in delta["unchanged"]}
         changed = {id(sent) for _line, sent in delta["changed"]}
         old = {line.line_ref: line for line in previous.line_ids}
@@ -1337,7 +1367,7 @@ class RepairOrder(models.Model):
             kind = "supplement"
         else:
             kind = "resubmission"
-        return previous.create({
+        return {
             "repair_id": self.id,
             "partner_id": self.partner_id.commercial_partner_id.id,
             "currency_id": self.fleet_currency_id.id,
@@ -1349,13 +1379,14 @@ class RepairOrder(models.Model):
             "requested_untaxed": float(body["totals"]["untaxed"]),
             "requested_total": float(body["totals"]["total"]),
             "line_ids": [Command.create(values) for values in lines],
-        })
+        }
 
     def _fleet_apply_history(self, todo):
         """Store the fleet's decisions of each state in the history's revision
         of that state (one read, grouped writes). A revision not recorded yet
-        (the commit of its submission was lost, say) is recorded first, from
-        the job as it is.
+        (the commit of its submission was lost, or the job was sent before the
+        history existed) is recorded first, from the job as it is: those of
+        the page at once.
 
         :param todo: ``[(job, RO state)]``
         """
@@ -1368,13 +1399,19 @@ class RepairOrder(models.Model):
         for line in HistoryLine.search_fetch(domain, ["authorization_id", "repair_id", "revision", "line_ref",
                                                       *names[:4]]):
             lines_of[(line.repair_id.id, line.revision)][line.line_ref] = line
+        unrecorded = [(repair, state) for repair, state in todo
+                      if (repair.id, state.get("revision") or 0) not in lines_of]
+        if unrecorded:
+            accounts = self.browse([repair.id for repair, _state in unrecorded])._fleet_read_for_payloads()
+            recorded = self._fleet_record_revisions([
+                (repair, *repair._fleet_payload_and_lines(account=accounts[repair.company_id]), state)
+                for repair, state in unrecorded])
+            for repair, state in unrecorded:
+                lines_of[(repair.id, state.get("revision") or 0)] = {
+                    line.line_ref: line for line in recorded[repair.id].line_ids}
         line_writes = defaultdict(list)  # values -> history line ids
         for repair, state in todo:
             key = (repair.id, state.get("revision") or 0)
-            if key not in lines_of:
-                body, sale_lines = repair._fleet_payload_and_lines()
-                lines_of[key] = {line.line_ref: line for line in repair._fleet_record_revision(
-                    body, sale_lines, state).line_ids}
             lines = lines_of[key]
             if not lines:
                 continue
