@@ -1316,7 +1316,7 @@ class RepairOrder(models.Model):
                 revisions[repair.id] = Revision.search([("repair_id", "=", repair.id), ("revision", "=", revision)])
             else:
                 values.append(repair._fleet_revision_values(body, sale_lines, state, delta))
-        revisions.update((revision.repair_id.id, revision) for revision in Revision.create(values))
+        revisions.update((created.repair_id.id, created) for created in Revision.create(values))
         return revisions
 
     def _fleet_revision_values(self, body, sale_lines, state, delta):

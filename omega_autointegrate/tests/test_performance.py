@@ -71,14 +71,18 @@ class TestQueryBudgets(AutoIntegrateFlowCase):
 
     def test_digests_read_the_account_once(self):
         """The RO each job would send is built again when what it holds changes, for every job at once: the
-        shop id is read from the company's account once, not once per job."""
+        shop id is read from the company's account once, and the lines' taxes of all the jobs at once."""
         for _ in range(5):
             self.make_job()
         self.digest_queries(self.labor)  # warm-up: what any first change reads
         few = self.digest_queries(self.labor)
+        repairs = self.env["repair.order"].search([("sale_order_id.order_line.product_id", "=", self.labor.id)])
         for _ in range(15):
-            self.make_job()
+            repairs |= self.make_job()
+        self.assertEqual(len(repairs), 20)
+        digests = repairs.mapped("fleet_digest")
         self.assertEqual(self.digest_queries(self.labor), few)
+        self.assertFalse(set(digests) & set(repairs.mapped("fleet_digest")), "every job's RO was built again")
 
     def test_fleet_state_does_not_rebuild_the_ro(self):
         """A state of the fleet changes nothing of what the job sends: applying it does not build the job's RO
