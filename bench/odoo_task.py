@@ -48,12 +48,15 @@ def _line_values(products, index):
     return {"product_id": product.id, "product_uom_qty": quantity, "tax_id": [Command.clear()]}
 
 
-def task_seed(env, partner, part, labor, count, lines=2, bind_prefix=None, batch=500):
+def task_seed(env, partner, part, labor, count, lines=2, bind_prefix=None, batch=500, history=False):
     """Create ``count`` jobs, each with a quotation of ``lines`` lines.
 
     With ``bind_prefix``, each job is bound to a fleet RO ``AI-<prefix><n>``
     as if it had been submitted (status pending, line refs ``L1``...,
-    sequence 0), so that any state the fleet sends is newer.
+    sequence 0), so that any state the fleet sends is newer; with
+    ``history`` too, its revision 1 is recorded in the authorization history
+    as SEND TO FLEET records it (else, as for a job sent before the history
+    existed, the first state of the fleet applied records it).
 
     :return: ``{"jobs": [{"id", "ro_id", "shop_ro_ref", "total", "lines": [{"line_ref", "quantity", ...}]}]}``
     """
@@ -88,6 +91,9 @@ def task_seed(env, partner, part, labor, count, lines=2, bind_prefix=None, batch
                                            "fleet_revision": 1, "fleet_sequence": 0})
                 for line, sent in zip(repair.sale_order_id.order_line, job["lines"], strict=True):
                     line._fleet_write_state({"fleet_line_ref": sent["line_ref"], "fleet_status": "pending"})
+            if history:
+                repairs._fleet_record_revisions([(repair, *repair._fleet_payload_and_lines(), {"revision": 1})
+                                                 for repair in repairs])
         env.cr.commit()
         env.invalidate_all()
     return {"jobs": out, "seconds": time.time() - started}

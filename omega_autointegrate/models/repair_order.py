@@ -226,9 +226,11 @@ class RepairOrder(models.Model):
         *(f"sale_order_id.order_line.{name}" for name in DIGEST_LINE_FIELDS),
     )
     def _compute_fleet_digest(self):
+        accounts = self.filtered("is_autointegrate")._fleet_read_for_payloads()
         for repair in self:
             if repair.is_autointegrate and repair.sale_order_id:
-                repair.fleet_digest = formatting.body_digest(repair._fleet_payload(), length=32)
+                repair.fleet_digest = formatting.body_digest(
+                    repair._fleet_payload(account=accounts[repair.company_id]), length=32)
             else:
                 repair.fleet_digest = False
 
@@ -552,7 +554,17 @@ class RepairOrder(models.Model):
         (a warehouse code may hold spaces or accents)."""
         return re.sub(r"[^A-Za-z0-9._:/-]", "-", self.name or "")[:64]
 
-    def _fleet_payload(self, notes=(), line_notes=None):
+    def _fleet_read_for_payloads(self):
+        """Read at once what building the RO of each job of ``self`` reads
+        (else each job's quotation lines are read apart).
+
+        :return: ``{company: its AutoIntegrate account}`` of the jobs' companies
+            (see :meth:`_fleet_payload`)
+        """
+        self.fleet_line_ids.mapped("tax_id")
+        return {company: company._autointegrate_account() for company in self.company_id}
+
+    def _fleet_payload(self, notes=(), line_notes=None, account=None):
         """The submit body of this job (contract 4.1), built from its quotation.
 
         It does not validate: :func:`autointegrate.bodies.validate_ro_body`
@@ -560,11 +572,13 @@ class RepairOrder(models.Model):
 
         :param notes: notes on the whole request
         :param line_notes: ``{line_ref: [note, ...]}``
+        :param account: the job's company's AutoIntegrate account, when the
+            caller read it already for many jobs (else it is read here)
         :return: the body, a dict
         """
-        return self._fleet_payload_and_lines(notes, line_notes)[0]
+        return self._fleet_payload_and_lines(notes, line_notes, account=account)[0]
 
-    def _fleet_payload_and_lines(self, notes=(), line_notes=None):
+    def _fleet_payload_and_lines(self, notes=(), line_notes=None, account=None):
         """:meth:`_fleet_payload`, with the quotation lines it was built from.
 
         :return: ``(body, lines)``: ``lines[i]`` is the sale line of ``body["lines"][i]``
@@ -604,9 +618,11 @@ class RepairOrder(models.Model):
                 "notes": [note for note in line_notes.get(ref, ()) if note],
             })
         tax = formatting.round_cents(order.amount_tax or 0.0)
+        if account is None:
+            account = self.company_id._autointegrate_account()
         body = {
             "fleet_company_id": self.fleet_company_code or None,
-            "shop_id": self.company_id._autointegrate_account().shop_id or None,
+            "shop_id": account.shop_id or None,
             "shop_ro_ref": self._fleet_ro_ref(),
             "currency": (order.currency_id or self.company_id.currency_id).name,
             "vehicle": vehicle,
@@ -881,6 +897,9 @@ class RepairOrder(models.Model):
                 "fleet_sequence": state.get("sequence") or 0,
                 "fleet_approved_total": formatting.safe_decimal(state.get("approved_total")) or 0.0,
             }
+            if vals["fleet_ro_id"] == repair.fleet_ro_id:
+                # unchanged: written again, it would recompute what follows it (the job's digest of the RO)
+                del vals["fleet_ro_id"]
             if newly_denied:
                 vals["fleet_denial_pending"] = True
             elif repair.fleet_denial_pending and not any(
@@ -1272,18 +1291,20 @@ class RepairOrder(models.Model):
             and formatting.format_amount(history_line.amount) == sent["amount"]
         )
 
-    def _fleet_revision_delta(self, body):
+    def _fleet_revision_delta(self, body, previous=None):
         """What sending ``body`` changes against the last revision recorded:
         lines are matched by ``line_ref``, and one equal in everything but its
         notes keeps the fleet's decision (contract 4.2).
 
+        :param previous: the last revision recorded, when the caller read it
+            already for many jobs (else it is read here; an empty recordset: none)
         :return: a dict: ``previous`` (the revision, or an empty recordset);
             ``added`` and ``unchanged`` (body lines); ``changed``
             (``[(history line, body line)]``); ``removed`` (history lines);
             ``before`` and ``after`` (untaxed amounts, Decimals)
         """
         self.ensure_one()
-        previous = self._fleet_last_revision()
+        previous = self._fleet_last_revision() if previous is None else previous
         old = {line.line_ref: line for line in previous.line_ids if line.change != "removed"}
         delta = {"previous": previous, "added": [], "changed": [], "unchanged": [], "removed": [],
                  "before": formatting.round_cents(previous.requested_untaxed if previous else 0),
@@ -1355,12 +1376,41 @@ class RepairOrder(models.Model):
         :return: the revision (an existing one when it is recorded already)
         """
         self.ensure_one()
+        return self._fleet_record_revisions([(self, body, sale_lines, state)], answered=answered)[self.id]
+
+    @api.model
+    def _fleet_record_revisions(self, items, answered=True):
+        """:meth:`_fleet_record_revision` of many jobs at once (a page of
+        states whose revisions were not recorded): one read of their last
+        revisions, one create.
+
+        :param items: ``[(job, body, sale lines, RO state)]``, one per job
+        :param answered: as for :meth:`_fleet_record_revision`
+        :return: ``{job id: revision}``
+        """
+        Revision = self.env["autointegrate.authorization"].sudo()
+        last = {}
+        for recorded in Revision.search([("repair_id", "in", [item[0].id for item in items])],
+                                        order="repair_id, revision desc"):
+            last.setdefault(recorded.repair_id.id, recorded)
+        values, revisions = [], {}
+        for repair, body, sale_lines, state in items:
+            revision = state.get("revision") or 0
+            delta = repair._fleet_revision_delta(body, last.get(repair.id, Revision))
+            if delta["previous"].revision >= revision:
+                # recorded already (the state came first by another way), or older than what is recorded
+                revisions[repair.id] = Revision.search([("repair_id", "=", repair.id), ("revision", "=", revision)])
+            else:
+                values.append(repair._fleet_revision_values(body, sale_lines, state, delta, answered))
+        revisions.update((created.repair_id.id, created) for created in Revision.create(values))
+        return revisions
+
+    def _fleet_revision_values(self, body, sale_lines, state, delta, answered=True):
+        """:return: the values of the revision that :meth:`_fleet_record_revision`
+        records, ``delta`` being :meth:`_fleet_revision_delta` of ``body``"""
+        self.ensure_one()
         revision = state.get("revision") or 0
-        delta = self._fleet_revision_delta(body)
         previous = delta["previous"]
-        if previous.revision >= revision:
-            # recorded already (the state came first by another way), or older than what is recorded
-            return previous.search([("repair_id", "=", self.id), ("revision", "=", revision)])
         kept = {id(sent) for sent in delta["unchanged"]}
         changed = {id(sent) for _line, sent in delta["changed"]}
         old = {line.line_ref: line for line in previous.line_ids}
@@ -1399,7 +1449,7 @@ class RepairOrder(models.Model):
             kind = "supplement"
         else:
             kind = "resubmission"
-        return previous.create({
+        return {
             "repair_id": self.id,
             "partner_id": self.partner_id.commercial_partner_id.id,
             "currency_id": self.fleet_currency_id.id,
@@ -1411,7 +1461,7 @@ class RepairOrder(models.Model):
             "requested_untaxed": float(body["totals"]["untaxed"]),
             "requested_total": float(body["totals"]["total"]),
             "line_ids": [Command.create(values) for values in lines],
-        })
+        }
 
     @api.model
     def _fleet_auto_approved(self, body, delta, state):
@@ -1439,8 +1489,9 @@ class RepairOrder(models.Model):
     def _fleet_apply_history(self, todo):
         """Store the fleet's decisions of each state in the history's revision
         of that state (one read, grouped writes). A revision not recorded yet
-        (the commit of its submission was lost, say) is recorded first, from
-        the job as it is.
+        (the commit of its submission was lost, or the job was sent before the
+        history existed) is recorded first, from the job as it is: those of
+        the page at once.
 
         :param todo: ``[(job, RO state)]``
         """
@@ -1453,13 +1504,19 @@ class RepairOrder(models.Model):
         for line in HistoryLine.search_fetch(domain, ["authorization_id", "repair_id", "revision", "line_ref",
                                                       *names[:4]]):
             lines_of[(line.repair_id.id, line.revision)][line.line_ref] = line
+        unrecorded = [(repair, state) for repair, state in todo
+                      if (repair.id, state.get("revision") or 0) not in lines_of]
+        if unrecorded:
+            accounts = self.browse([repair.id for repair, _state in unrecorded])._fleet_read_for_payloads()
+            recorded = self._fleet_record_revisions([
+                (repair, *repair._fleet_payload_and_lines(account=accounts[repair.company_id]), state)
+                for repair, state in unrecorded], answered=False)
+            for repair, state in unrecorded:
+                lines_of[(repair.id, state.get("revision") or 0)] = {
+                    line.line_ref: line for line in recorded[repair.id].line_ids}
         line_writes = defaultdict(list)  # values -> history line ids
         for repair, state in todo:
             key = (repair.id, state.get("revision") or 0)
-            if key not in lines_of:
-                body, sale_lines = repair._fleet_payload_and_lines()
-                lines_of[key] = {line.line_ref: line for line in repair._fleet_record_revision(
-                    body, sale_lines, state, answered=False).line_ids}
             lines = lines_of[key]
             if not lines:
                 continue

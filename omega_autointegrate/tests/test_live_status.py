@@ -1,3 +1,4 @@
+import base64
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from .common import (
     CLIENT_ID,
     CLIENT_SECRET,
     FLEET,
+    PDF,
     AutoIntegrateFlowCase,
     AutoIntegrateHttpCase,
     FlowMixin,
@@ -359,6 +361,48 @@ class TestPolling(LiveStatusMixin, AutoIntegrateFlowCase):
         self.assertEqual(set(later.mapped("fleet_status")), {"approved"})
         self.assertLessEqual(before, PAGE_QUERIES + RO_QUERIES * len(first))
         self.assertEqual(after, before)
+
+    def test_poll_page_query_budget_as_the_benchmark(self):
+        """A full page as bench/bench_sync.py has it, and as a shop upgrading
+        sees its open ROs: jobs whose revision was never recorded in the
+        history (sent before it, or the commit of their submission lost), so
+        each is recorded from the job as it is; for a fleet with an agreed
+        response time (the clock stops) and required documents, jobs with a
+        responsible told of the decision, some states bringing a fleet note
+        or document. Still a few queries per RO: the page's revisions are
+        read and recorded at once."""
+        self.fleet_account.write({"fleet_response_hours": 4.0, "fleet_document_rule_ids": [
+            Command.create({"line_type": "glass", "kind": "photo"})]})
+        advisor = self.env["res.users"].create({
+            "name": "Service Advisor", "login": "advisor", "email": "advisor@shop.example.com",
+            "groups_id": [Command.link(self.env.ref("stock.group_stock_user").id)],
+        })
+        repairs = self.bound_jobs(autointegrate_sync.PAGE_SIZE)
+        repairs.user_id = advisor
+        self.assertTrue(all(repairs.mapped("fleet_due_at")), "the clock runs")
+        repairs.sudo().fleet_authorization_ids.unlink()
+        for index, repair in enumerate(repairs):
+            if index % 10 == 0:
+                self.admin_post(f"/ro/{repair.fleet_ro_id}/notes", {"text": f"Checked {index}", "author": "J. Rivera"})
+            if index % 10 == 5:
+                self.admin_post(f"/ro/{repair.fleet_ro_id}/documents", {
+                    "file_name": f"PO-{index}.pdf", "content_type": "application/pdf", "kind": "purchase_order",
+                    "line_ref": None, "content_base64": base64.b64encode(PDF + str(index).encode()).decode()})
+            self.fleet_decide(repair, all="approved", decided_by="J. Rivera")
+        self.warm_up()
+        with self.assertQueryCount(__system__=PAGE_QUERIES + RO_QUERIES * len(repairs)):
+            self.env["autointegrate.sync"]._poll_company(self.company)
+        self.assertEqual(set(repairs.mapped("fleet_status")), {"approved"})
+        self.assertFalse(any(repairs.mapped("fleet_waiting_since")), "the clock stopped")
+        for index, repair in enumerate(repairs):
+            self.assertEqual(len(self.decision_messages(repair)), 1)
+            revision = repair.sudo().fleet_authorization_ids
+            self.assertEqual((revision.revision, revision.kind, revision.status, revision.decided_by),
+                             (1, "submission", "approved", "J. Rivera"))
+            self.assertEqual(revision.line_ids.mapped("status"), ["approved", "approved"])
+            self.assertEqual(revision.line_ids.sale_line_id, repair.sale_order_id.order_line)
+            self.assertEqual(repair.sudo().fleet_document_ids.mapped("file_name"),
+                             [f"PO-{index}.pdf"] if index % 10 == 5 else [])
 
     def test_cron_runs(self):
         repair = self.decided_job("approved")
