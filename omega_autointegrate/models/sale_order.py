@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
-from ..const import FLEET_STATUSES
+from ..const import CLOSED_STATUSES, FLEET_STATUSES
 
 
 class SaleOrder(models.Model):
@@ -16,6 +17,19 @@ class SaleOrder(models.Model):
         """:return: the AutoIntegrate job (sudo) whose quotation this is, or an empty recordset."""
         self.ensure_one()
         return self.sudo().repair_order_ids.filtered("is_autointegrate")[:1]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_fleet_job(self):
+        """The quotation of a job whose RO is open at the fleet holds the RO's
+        lines and amounts and is what the job is invoiced from: deleted
+        (cancelled first), the job would lose them while the fleet keeps the RO."""
+        jobs = self.sudo().repair_order_ids.filtered(
+            lambda repair: repair.fleet_ro_id and repair.fleet_status not in CLOSED_STATUSES)
+        if jobs:
+            raise UserError(_(
+                "%(orders)s cannot be deleted: %(jobs)s, whose repair order is still open at the fleet, is worked "
+                "and invoiced from it. Cancel the job instead (Cancel also cancels its RO at the fleet).",
+                orders=", ".join(jobs.sale_order_id.mapped("name")), jobs=", ".join(jobs.mapped("name"))))
 
     def _get_invoice_grouping_keys(self):
         # one invoice per AutoIntegrate job: the fleet takes one invoice per RO

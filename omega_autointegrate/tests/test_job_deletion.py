@@ -53,6 +53,23 @@ class TestJobDeletion(JobDeletionMixin, AutoIntegrateFlowCase):
         self.assert_kept(repair, str(info.exception))
         self.assertEqual(repair.state, "confirmed")
 
+    def test_the_quotation_of_a_job_at_the_fleet_is_not_deleted(self):
+        """Cancelled, a quotation may be deleted in Odoo: not the one a job at the fleet is worked and invoiced
+        from."""
+        repair = self.make_job()
+        self.send(repair)
+        order = repair.sale_order_id
+        order._action_cancel()
+        with self.assertRaisesRegex(UserError, "still open at the fleet"):
+            order.unlink()
+        self.env.invalidate_all()
+        self.assertEqual(repair.sale_order_id, order)
+        # a walk-in's cancelled quotation goes as in any shop
+        walk_in = self.make_job(self.walk_in)
+        walk_in.sale_order_id._action_cancel()
+        walk_in.sale_order_id.unlink()
+        self.assertFalse(walk_in.sale_order_id)
+
     def test_a_job_cancelled_at_the_fleet_or_never_sent_is_deleted(self):
         unsent = self.make_job()
         unsent.unlink()
