@@ -3,7 +3,9 @@ from functools import partial
 from odoo import models
 from odoo.tools.misc import clean_context
 
-#: precommit data: {(model, id): [said, ...]}, what was said on a record and is not in its chatter yet
+#: precommit data: {(model, id): [said, ...]}, what was said on a record and is not in its chatter yet.
+#: The addon's own key of the cursor's precommit queue, as ``odoo.tools.misc.Callbacks`` documents its
+#: ``data`` ("{module}.{feature}" keys, cleared with the queue at commit and rollback): never a key of mail's.
 SAID = "omega_autointegrate.said"
 
 
